@@ -1,0 +1,5 @@
+import sys
+
+from hospital_or.cli import main
+
+sys.exit(main())
