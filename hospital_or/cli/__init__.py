@@ -26,6 +26,11 @@ EXIT_USAGE = 2
 EXIT_INFEASIBLE = 3
 
 
+def exit_with(code: int) -> None:
+    """Stop a command with an exit code (e.g. :data:`EXIT_INFEASIBLE`) without printing anything more."""
+    raise click.exceptions.Exit(code)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="hospital-or")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
@@ -86,8 +91,3 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"hospital-or: error: {message}", err=True)
         code = EXIT_ERROR
     return code if isinstance(code, int) else EXIT_OK
-
-
-def exit_with(code: int) -> None:
-    """Stop a command with an exit code (e.g. :data:`EXIT_INFEASIBLE`) without printing anything more."""
-    raise click.exceptions.Exit(code)
