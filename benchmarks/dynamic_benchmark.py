@@ -1,0 +1,149 @@
+"""Dynamic-policy benchmark (issue 5): decision times and costs against the hindsight plan.
+
+On the 0.5-dynamism files of ``dvrptw_necula`` for the classes C1, R1 and RC1 (29 files), at default parameters
+(:class:`hospital_or.dynamic.DynamicParams`), it runs ``greedy``, ``rules`` and ``rules+reopt`` on the same stage-1 plan
+and compares each with the full-information (hindsight) plan. Targets:
+
+- insertion decision time median < 1 ms and 99th percentile < 10 ms (pooled over all dynamic reveals);
+- ``rules`` within 10 % of the hindsight cost on average, and cheaper than ``greedy`` (average total cost).
+
+Usage::
+
+    .venv/bin/python benchmarks/dynamic_benchmark.py [--classes c1,r1,rc1] [--limit N] [--seed 1]
+        [--out benchmarks/results/dynamic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hospital_or.dynamic import DynamicParams, run_dynamic
+from hospital_or.dynamic.model import dynamic_problem, hindsight_plan, stage1_plan
+from hospital_or.io import read_instance
+from hospital_or.paths import shared_instances_dir
+
+POLICIES = ("greedy", "rules", "rules+reopt")
+
+
+def instance_files(classes: list[str], level: str = "0.5", limit: int | None = None) -> list[Path]:
+    folder = shared_instances_dir() / "dvrptw_necula"
+    out = []
+    for cls in classes:
+        pattern = re.compile(rf"^{cls}\d\d-{re.escape(level)}\.txt$")
+        files = sorted(p for p in folder.iterdir() if pattern.match(p.name))
+        out += files[:limit] if limit else files
+    return out
+
+
+def run_instance(path: Path, seed: int, params: DynamicParams) -> tuple[list[dict], list[float]]:
+    problem = read_instance(path)
+    rng = np.random.default_rng(seed)
+    model = dynamic_problem(problem, params, rng)
+    tic = time.perf_counter()
+    plan = stage1_plan(model, params, rng)
+    stage1_s = time.perf_counter() - tic
+    tic = time.perf_counter()
+    hs = hindsight_plan(model, params, rng)
+    hindsight_s = time.perf_counter() - tic
+    rows, times, reopt = [], [], []
+    for policy in POLICIES:
+        res = run_dynamic(problem, policy, seed=seed, params=params, stage1=plan, hindsight_result=hs)
+        d = res.to_dict()
+        times += [1000.0 * x.seconds for x in res.decisions]
+        reopt += [1000.0 * x for x in res.reopt_times]
+        rows.append({
+            "instance": problem.name, "class": re.match(r"[a-z]+\d", problem.name).group(0), "policy": policy,
+            "m1": d["m1"],
+            "fleet": d["fleet"], "dynamic": d["dynamic"], "served": d["served"], "rejected": d["rejected"],
+            "cost": d["cost"], **d["components"], "hindsight_cost": d["hindsight_cost"],
+            "hindsight_amrs": d["hindsight_amrs"], "gap_pct": d["hindsight_gap_pct"],
+            "feasible": d["feasible"], "decision_ms_median": d["decision_ms"]["median"],
+            "decision_ms_p99": d["decision_ms"]["p99"], "reopt_ms_median": d["reopt_ms"]["median"],
+            "reopt_ms_p99": d["reopt_ms"]["p99"], "stage1_s": stage1_s, "hindsight_s": hindsight_s,
+        })
+    return rows, times, reopt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--classes", default="c1,r1,rc1")
+    ap.add_argument("--level", default="0.5")
+    ap.add_argument("--limit", type=int, default=None, help="files per class")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", default="benchmarks/results/dynamic")
+    ap.add_argument("--safety-stock", type=int, default=None, help="override the default safety stock")
+    ap.add_argument("--reservation", default=None, help="override the default thresholds, e.g. 0,1,1")
+    ap.add_argument("--reopt-interval", type=float, default=None, help="override rules+reopt's interval")
+    ap.add_argument("--dispatch-value", type=float, default=None, help="override the idle-AMR dispatch value")
+    ap.add_argument("--jobs", type=int, default=1, help="instances run in parallel (processes)")
+    args = ap.parse_args()
+    params = DynamicParams()
+    if args.dispatch_value is not None:
+        params = params.replace(dispatch_value=args.dispatch_value)
+    if args.safety_stock is not None:
+        params = params.replace(safety_stock=args.safety_stock)
+    if args.reopt_interval is not None:
+        params = params.replace(reopt_interval=args.reopt_interval)
+    if args.reservation is not None:
+        params = params.replace(reservation=tuple(int(x) for x in args.reservation.split(",")))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, times, reopt_times = [], [], []
+    files = instance_files(args.classes.split(","), args.level, args.limit)
+    with ProcessPoolExecutor(max_workers=args.jobs) if args.jobs > 1 else nullcontext() as pool:
+        tic = time.perf_counter()
+        runs = (pool.map(run_instance, files, [args.seed] * len(files), [params] * len(files)) if pool
+                else (run_instance(path, args.seed, params) for path in files))
+        for path, (r, t, ro) in zip(files, runs, strict=True):
+            rows += r
+            times += t
+            reopt_times += ro
+            best = {x["policy"]: x["cost"] for x in r}
+            print(f"{path.name}: " + ", ".join(f"{k} {v:.0f}" for k, v in best.items())
+                  + f", hindsight {r[0]['hindsight_cost']:.0f} ({time.perf_counter() - tic:.1f} s)", flush=True)
+    frame = pd.DataFrame(rows)
+    frame.to_csv(out / "per_instance.csv", index=False)
+    summary = frame.groupby(["class", "policy"])[["cost", "hindsight_cost", "gap_pct", "served", "rejected",
+                                                  "purchase", "transport", "delay", "denial"]].mean()
+    overall = frame.groupby("policy")[["cost", "hindsight_cost", "gap_pct", "rejected"]].mean()
+    t = np.asarray(times)
+    ro = np.asarray(reopt_times) if reopt_times else np.zeros(1)
+    decision = {"decisions": int(t.size), "median_ms": float(np.median(t)), "p99_ms": float(np.percentile(t, 99)),
+                "max_ms": float(t.max()), "reopt_calls": len(reopt_times), "reopt_median_ms": float(np.median(ro)),
+                "reopt_p99_ms": float(np.percentile(ro, 99)), "reopt_max_ms": float(ro.max())}
+    rules = frame[frame.policy == "rules"].set_index("instance")["cost"]
+    greedy = frame[frame.policy == "greedy"].set_index("instance")["cost"]
+    verdict = {
+        "decision_median_below_1ms": decision["median_ms"] < 1.0,
+        "decision_p99_below_10ms": decision["p99_ms"] < 10.0,
+        "rules_mean_gap_pct": float(frame[frame.policy == "rules"]["gap_pct"].mean()),
+        "rules_within_10pct_of_hindsight": bool(frame[frame.policy == "rules"]["gap_pct"].mean() <= 10.0),
+        "rules_mean_cost": float(rules.mean()),
+        "greedy_mean_cost": float(greedy.mean()),
+        "rules_cheaper_than_greedy": bool(rules.mean() < greedy.mean()),
+        "rules_cheaper_or_equal_instances": int((rules <= greedy + 1e-6).sum()),
+        "instances": int(rules.size),
+        "all_feasible": bool(frame["feasible"].all()),
+    }
+    pd.set_option("display.width", 200)
+    print(summary.to_string(float_format=lambda x: f"{x:.1f}"))
+    print(overall.to_string(float_format=lambda x: f"{x:.1f}"))
+    setting = {"safety_stock": params.safety_stock, "reservation": list(params.reservation), "seed": args.seed,
+               "reopt_interval": params.reopt_interval}
+    print(json.dumps({"setting": setting, "decision_time": decision, "targets": verdict}, indent=1))
+    (out / "summary.txt").write_text(summary.to_string(float_format=lambda x: f"{x:.1f}") + "\n")
+    (out / "targets.json").write_text(json.dumps({"setting": setting, "decision_time": decision, "targets": verdict},
+                                                 indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Parameters of the two-stage dynamic model (spec section 3.2), loadable from TOML.
+
+Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** from the paper; sweep them)::
+
+    [dynamic]
+    purchase_cost = 500.0            # c_p: daily cost of one purchased AMR (M = m1 + s AMRs are purchased)
+    transport_cost = 1.0             # c_t: cost per distance unit
+    lateness_weights = [10.0, 5.0, 1.0]      # w_p per time unit of lateness, priority 1, 2, 3 (soft windows)
+    denial_costs = [2000.0, 800.0, 300.0]    # Lambda_p: loss of denying a priority-p request
+    priority_mix = [0.2, 0.3, 0.5]   # i.i.d. priorities for instances that carry none (all requests priority 3)
+    assign_priorities = "auto"       # "auto" (only when the file has none), "always" or "never"
+    safety_stock = 4                 # s: spare AMRs purchased beyond the stage-1 fleet m1 (the best s of the
+                                     # spec grid 0..4 on the 0.5-dynamism C1/R1/RC1 files, see the benchmark)
+    max_trips = 0                    # trips per AMR and day (0 = the instance's value; Solomon files: 1)
+    reservation = [0, 1, 1]          # r_p: an idle AMR takes a priority-p request only if more than r_p are idle
+    repair = true                    # after every accepted request, and before any denial, a relocate descent over
+                                     # the pending parts (spec 3.4's optional repair; all policies)
+    dispatch_value = 0.0             # opportunity cost of sending out an idle AMR that has no trip left after it,
+                                     # times the share of the day left when it returns (0 = off)
+    reopt_interval = 0.0             # rules+reopt: re-optimise the pending parts every this many time units
+                                     # (0 = before every insertion decision)
+    reopt_seconds = 1.0              # rules+reopt: time cap of one re-optimisation (spec 3.4: 1 s; the descent
+                                     # normally stops earlier, when no relocation improves)
+    stage1_iterations = 200          # stage-1 tabu search iterations (5000 in spec 3.3; lower default for speed)
+    stage1_time_limit = 0.0          # seconds (0 = none: the iteration limit alone keeps runs reproducible)
+    hindsight_iterations = 300       # tabu iterations of the hindsight (full-information) plan
+
+The reservation thresholds are clipped to the safety stock (``r_p <= s``, spec 3.4) when a policy is built, and
+``r_1`` is always 0: an urgent request may take the last idle AMR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DynamicParams", "load_dynamic_params"]
+
+
+@dataclass(frozen=True)
+class DynamicParams:
+    """Cost model and decision-rule parameters of the dynamic AMR problem (see the module docstring)."""
+
+    purchase_cost: float = 500.0
+    transport_cost: float = 1.0
+    lateness_weights: tuple[float, float, float] = (10.0, 5.0, 1.0)
+    denial_costs: tuple[float, float, float] = (2000.0, 800.0, 300.0)
+    priority_mix: tuple[float, float, float] = (0.2, 0.3, 0.5)
+    assign_priorities: str = "auto"
+    safety_stock: int = 4
+    max_trips: int = 0
+    reservation: tuple[int, int, int] = (0, 1, 1)
+    repair: bool = True
+    dispatch_value: float = 0.0
+    reopt_interval: float = 0.0
+    reopt_seconds: float = 1.0
+    stage1_iterations: int = 200
+    stage1_time_limit: float = 0.0
+    hindsight_iterations: int = 300
+
+    def __post_init__(self) -> None:
+        for name in ("lateness_weights", "denial_costs", "priority_mix", "reservation"):
+            value = tuple(getattr(self, name))
+            if len(value) != 3:
+                raise ValueError(f"{name} needs three values (priority 1, 2, 3), got {len(value)}")
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "reservation", tuple(int(r) for r in self.reservation))
+        if self.purchase_cost < 0 or self.transport_cost < 0:
+            raise ValueError("purchase_cost and transport_cost must be >= 0")
+        if min(self.lateness_weights) < 0 or min(self.denial_costs) < 0:
+            raise ValueError("lateness_weights and denial_costs must be >= 0")
+        mix = self.priority_mix
+        if min(mix) < 0 or abs(sum(mix) - 1.0) > 1e-9:
+            raise ValueError(f"priority_mix must be three shares summing to 1, got {mix}")
+        if self.assign_priorities not in ("auto", "always", "never"):
+            raise ValueError(f"assign_priorities {self.assign_priorities!r} not understood (auto, always, never)")
+        if self.max_trips < 0:
+            raise ValueError(f"max_trips must be >= 0 (0 = the instance's), got {self.max_trips}")
+        if self.safety_stock < 0:
+            raise ValueError(f"safety_stock must be >= 0, got {self.safety_stock}")
+        r = self.reservation
+        if min(r) < 0 or not r[0] <= r[1] <= r[2]:
+            raise ValueError(f"reservation thresholds must satisfy 0 <= r_1 <= r_2 <= r_3, got {r}")
+        if self.dispatch_value < 0:
+            raise ValueError(f"dispatch_value must be >= 0, got {self.dispatch_value}")
+        if self.reopt_interval < 0 or self.reopt_seconds <= 0:
+            raise ValueError("need reopt_interval >= 0 and reopt_seconds > 0")
+        if self.stage1_iterations < 0 or self.hindsight_iterations < 0 or self.stage1_time_limit < 0:
+            raise ValueError("iteration counts and stage1_time_limit must be >= 0")
+
+    def replace(self, **changes: Any) -> DynamicParams:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def effective_reservation(self) -> tuple[int, int, int]:
+        """The thresholds actually applied: ``r_1 = 0`` and every ``r_p`` clipped to the safety stock."""
+        s = self.safety_stock
+        r = self.reservation
+        return (0, min(r[1], s), min(r[2], s))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DynamicParams:
+        """Build from a mapping; unknown keys raise ``ValueError``."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown dynamic parameter(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> DynamicParams:
+        """Read a TOML file: keys at top level or in a ``[dynamic]`` table; missing keys keep their defaults."""
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        return cls.from_dict(data.get("dynamic", data))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All parameters as a plain dict (TOML-ready)."""
+        out = dataclasses.asdict(self)
+        for k, v in out.items():
+            if isinstance(v, tuple):
+                out[k] = list(v)
+        return out
+
+
+def load_dynamic_params(path: str | Path | None) -> DynamicParams:
+    """Parameters from a TOML file, or the defaults when ``path`` is ``None``."""
+    return DynamicParams() if path is None else DynamicParams.from_file(path)

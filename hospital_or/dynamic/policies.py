@@ -1,0 +1,458 @@
+"""Stage-2 policies (spec 3.4): event-driven cheapest insertion with priority decision rules.
+
+They implement the simulator's policy protocol (:mod:`hospital_or.simulation.policy`). On the reveal of request
+``j`` (priority ``p``) at time ``t``:
+
+- ``C_ins``: the cheapest feasible insertion into the *pending* part of an AMR that is not idle (the rest of its
+  current trip after the committed target, one of its later trips, or a new trip appended after its last one when
+  ``max_trips`` allows); priced by :mod:`solvers.insertion` on the engine kernels as
+  ``c_t Delta dist + sum_i w_{p_i} Delta (S_i - l_i)^+`` over the AMR's whole pending day (later trips included);
+  feasible = no added load, horizon or battery violation;
+- ``C_new``: dispatch an idle AMR (at the depot, nothing pending, trips left) on a new trip ``[j]`` leaving now;
+- ``greedy``: take the cheapest of the two; reject only when nothing is feasible;
+- ``rules``: an idle AMR may take the request only if ``I(t) > r_p`` idle AMRs are left (reservation / safety
+  stock; ``r_1 = 0``); reject when the cheapest allowed option costs at least ``Lambda_p`` or nothing is feasible;
+- ``rules+reopt``: ``rules`` plus a periodic relocate descent over the pending parts of all AMRs
+  (:class:`RulesReoptPolicy`).
+
+The committed prefixes are never touched: decisions only replace :class:`PendingPlan` objects, which the simulator
+validates. Each ``on_reveal`` of a request that is not already planned is timed (``decision_times``, seconds).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from hospital_or.dynamic.params import DynamicParams
+from hospital_or.simulation.policy import (
+    NO_CHANGE,
+    POLICIES,
+    AMRView,
+    BasePolicy,
+    Decision,
+    PendingPlan,
+    SimState,
+)
+from hospital_or.solution import Trip
+from solvers.insertion import ChainEvaluator
+
+__all__ = [
+    "DYNAMIC_POLICIES",
+    "DecisionRecord",
+    "GreedyPolicy",
+    "InsertionPolicy",
+    "RulesPolicy",
+    "RulesReoptPolicy",
+    "lazy_plan",
+    "make_dynamic",
+]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One stage-2 decision: ``action`` is ``"insert"``, ``"new"`` or ``"reject"``."""
+
+    time: float
+    request: str
+    priority: int
+    action: str
+    amr: int
+    cost: float
+    idle: int
+    seconds: float
+
+
+class _Chains:
+    """The pending chains of all AMRs in the arrays of :mod:`solvers.insertion`."""
+
+    def __init__(self, n_amrs: int, length: int, trips: int):
+        self.seqs = np.zeros((n_amrs, length), dtype=np.int64)
+        self.n_seq = np.zeros(n_amrs, dtype=np.int64)
+        self.starts = np.zeros((n_amrs, trips))
+        self.in_trip = np.zeros(n_amrs, dtype=np.bool_)
+        self.last = np.zeros(n_amrs, dtype=np.int64)
+        self.t_dep = np.zeros(n_amrs)
+        self.load0 = np.zeros(n_amrs)
+        self.es0 = np.zeros(n_amrs)
+        self.allow_new = np.zeros(n_amrs, dtype=np.bool_)
+        self.idle = np.zeros(n_amrs, dtype=np.bool_)
+        self.at_depot = np.zeros(n_amrs, dtype=np.bool_)
+        self.trips = np.zeros(n_amrs, dtype=np.int64)
+        self.max_trips = trips
+
+
+def _plan_from_chain(seq: list[int], in_trip: bool, starts, ids: tuple[str, ...], now: float) -> PendingPlan:
+    """A :class:`PendingPlan` from a chain (``0`` closes a trip) and the starts of its depot-starting trips."""
+    segments: list[list[str]] = [[]]
+    for x in seq:
+        if x == 0:
+            segments.append([])
+        else:
+            segments[-1].append(ids[x])
+    segments.pop()  # the chain ends with a 0
+    rest = segments.pop(0) if in_trip else []
+    trips = tuple(Trip(tuple(t), max(float(s), now)) for t, s in zip(segments, starts, strict=True))
+    return PendingPlan(tuple(rest), trips)
+
+
+class InsertionPolicy(BasePolicy):
+    """Cheapest insertion with optional decision rules (base of ``greedy`` and ``rules``).
+
+    Parameters
+    ----------
+    params
+        Cost model and decision rules (``safety_stock`` and ``reservation`` set the thresholds ``r_p``).
+    rules
+        Apply the reservation thresholds and the denial test (False: greedy).
+    """
+
+    name = "insertion"
+
+    def __init__(self, params: DynamicParams | None = None, rules: bool = True):
+        self.params = params or DynamicParams()
+        self.rules = rules
+        self.reservation = self.params.effective_reservation() if rules else (0, 0, 0)
+        self.decisions: list[DecisionRecord] = []
+        self.reopt_times: list[float] = []
+        self.reopt_moves = 0
+        self.max_passes = 50  # passes of one relocate descent (a move-count cap keeps runs reproducible)
+        self._problem = None
+        self._eval: ChainEvaluator | None = None
+
+    # ------------------------------------------------------------------ set-up
+    def _prepare(self, state: SimState) -> None:
+        problem = state.problem
+        if self._problem is problem:
+            return
+        self._problem = problem
+        arrays = problem.to_arrays()
+        self._eval = ChainEvaluator(arrays)
+        self._eval.warm_up()
+        self._index = problem.node_index
+        self._ids = problem.node_ids
+        self._demand = arrays.demand
+        self._priority = arrays.priority
+        self._energy = arrays.energy
+        self._is_station = arrays.is_station
+        self._battery = float(arrays.battery_capacity)
+        self._recharge_rate = float(arrays.recharge_rate)
+        n_nodes = arrays.distance.shape[0]
+        self._day = (float(problem.depot.ready), float(problem.depot.horizon))
+        self._length = 2 * n_nodes + 4 * max(1, problem.fleet.max_trips) + 8
+
+    @property
+    def decision_times(self) -> list[float]:
+        """Seconds spent in each timed decision."""
+        return [d.seconds for d in self.decisions]
+
+    def _chains(self, state: SimState, views: tuple[AMRView, ...]) -> _Chains:
+        idx = self._index
+        max_trips = state.problem.fleet.max_trips
+        depot = self._ids[0]
+        n_trips = 2 + max(max_trips, *(len(v.pending.trips) for v in views))
+        ch = _Chains(len(views), self._length, n_trips)
+        ch.max_trips = max_trips
+        ev = self._eval
+        battery = math.isfinite(self._battery)
+        for a, v in enumerate(views):
+            seq: list[int] = []
+            committed_trips = v.trip
+            if v.on_trip and v.target != depot:
+                target = idx[v.target] if v.target is not None else idx[v.position]
+                ch.in_trip[a] = True
+                ch.last[a] = target
+                ch.t_dep[a] = max(v.free_at, state.time)
+                rest = [idx[x] for x in v.pending.rest_of_trip]
+                ch.load0[a] = v.trip_load - sum(self._demand[x] for x in rest)
+                if battery and not self._is_station[target]:
+                    ch.es0[a] = max(0.0, self._battery - v.soc)
+                seq += rest
+                seq.append(0)
+            else:
+                ch.last[a] = 0
+                t = max(v.free_at, state.time)
+                if v.on_trip:  # returning to the depot: turnaround (+ recharge) before the next trip
+                    t += ev.turnaround
+                    if ev.depot_charging:
+                        t += self._recharge_rate * max(0.0, self._battery - v.soc)
+                ch.t_dep[a] = t
+            for trip in v.pending.trips:
+                # pending trips are re-timed lazily after every change: evaluate them from the earliest departure
+                seq += [idx[x] for x in trip.visits]
+                seq.append(0)
+            ch.n_seq[a] = len(seq)
+            ch.seqs[a, : len(seq)] = seq
+            planned_trips = committed_trips + len(v.pending.trips)
+            ch.allow_new[a] = planned_trips < max_trips
+            ch.trips[a] = planned_trips
+            ch.idle[a] = (not v.on_trip) and v.pending.is_empty and planned_trips < max_trips
+            # spec 3.4's I(t): at the depot and not on a trip (a planned trip that has not left yet counts: with
+            # lazy departures the AMR is still available), with a trip left to start
+            ch.at_depot[a] = (not v.on_trip) and committed_trips < max_trips
+        return ch
+
+    def _set_seq(self, ch: _Chains, a: int, seq: list[int]) -> None:
+        ch.seqs[a, :] = 0
+        ch.seqs[a, : len(seq)] = seq
+        ch.n_seq[a] = len(seq)
+
+    def _insert(self, ch: _Chains, a: int, pos: int, v: int) -> None:
+        """Put node ``v`` at chain position ``pos`` of AMR ``a`` (``n_seq`` = a new trip at the end)."""
+        seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+        if pos >= len(seq):
+            seq += [v, 0]
+        else:
+            seq.insert(pos, v)
+        self._set_seq(ch, a, seq)
+
+    def _plan_for(self, ch: _Chains, a: int, now: float) -> PendingPlan:
+        """The pending plan of AMR ``a`` from its chain, the last trip leaving at its lazy start
+        (:func:`solvers.insertion.lazy_starts`)."""
+        seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+        in_trip = bool(ch.in_trip[a])
+        starts = self._eval.lazy_starts(seq, in_trip, int(ch.last[a]), float(ch.t_dep[a]), float(ch.load0[a]),
+                                        float(ch.es0[a]))
+        return _plan_from_chain(seq, in_trip, starts, self._ids, now)
+
+    def _before_insertion(self, state: SimState, ch: _Chains) -> set[int]:
+        """Hook run before each insertion decision; returns the AMRs whose chains it changed (none here)."""
+        return set()
+
+    def _best_option(self, ch: _Chains, j: int, p: int, now: float) -> tuple[float, int, int, int]:
+        """Cheapest allowed option for node ``j``: ``(cost, amr, position, idle count)``; ``amr = -1`` if none."""
+        delta, pos = self._eval.best_insertions(j, now, ch.seqs, ch.n_seq, ch.starts, ch.in_trip, ch.last,
+                                                ch.t_dep, ch.load0, ch.es0, ch.allow_new)
+        idle_count = int(ch.at_depot.sum())
+        best_ins, best_new = (math.inf, -1), (math.inf, -1)
+        for a in range(len(delta)):
+            if pos[a] < 0:
+                continue
+            if ch.idle[a]:
+                if delta[a] < best_new[0]:
+                    best_new = (float(delta[a]), a)
+            elif delta[a] < best_ins[0]:
+                best_ins = (float(delta[a]), a)
+        options = [(best_ins[0], best_ins[0], best_ins[1])]
+        if best_new[1] >= 0 and idle_count > self.reservation[p - 1]:  # I(t) > r_p: an idle AMR may take it
+            options.append((best_new[0] + self._dispatch_penalty(ch, best_new[1], j, now), best_new[0], best_new[1]))
+        _, cost, amr = min(options)
+        return cost, amr, (int(pos[amr]) if amr >= 0 else -1), idle_count
+
+    def _dispatch_penalty(self, ch: _Chains, a: int, j: int, now: float) -> float:
+        """Opportunity cost of sending idle AMR ``a`` out for ``j``: ``dispatch_value`` times the share of the day
+        left after the new trip returns (an AMR without trips left is lost for the rest of the day)."""
+        value = self.params.dispatch_value
+        if value <= 0:
+            return 0.0
+        if ch.trips[a] + 1 < ch.max_trips:
+            return 0.0  # it can leave again after this trip
+        seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]] + [j, 0]
+        starts = self._eval.lazy_starts(seq, bool(ch.in_trip[a]), int(ch.last[a]), float(ch.t_dep[a]))
+        end = self._eval.evaluate(seq, starts, bool(ch.in_trip[a]), int(ch.last[a]), float(ch.t_dep[a]))["end"]
+        t0, horizon = self._day
+        return value * max(0.0, horizon - end) / max(horizon - t0, 1e-9)
+
+    def _apply_insertion(self, ch: _Chains, a: int, pos: int, j: int) -> None:
+        """Insert node ``j`` at chain position ``pos`` of AMR ``a`` and update its status (no longer idle)."""
+        if pos >= ch.n_seq[a]:
+            ch.trips[a] += 1
+            ch.allow_new[a] = ch.trips[a] < ch.max_trips
+        self._insert(ch, a, pos, j)
+        ch.idle[a] = False
+
+    def _repair(self, ch: _Chains) -> set[int]:
+        """Relocate descent over the pending parts (when ``params.repair``); its time goes to ``reopt_times``."""
+        if not self.params.repair:
+            return set()
+        tic = time.perf_counter()
+        changed = self._relocate_descent(ch, tic + self.params.reopt_seconds)
+        self.reopt_times.append(time.perf_counter() - tic)
+        return changed
+
+    # ------------------------------------------------------------------ protocol
+    def on_reveal(self, state: SimState, request: str) -> Decision:
+        """Insert, dispatch or reject ``request`` (see the module docstring)."""
+        if state.owner(request) is not None:
+            return NO_CHANGE
+        if request in state.plan_rejected:
+            return Decision(reject=(request,))
+        self._prepare(state)  # once per run (compiles the kernels): not part of the decision time
+        problem = state.problem
+        j = self._index[request]
+        p = int(self._priority[j])
+        now = state.time
+        ch = self._chains(state, state.amrs)
+        changed = self._before_insertion(state, ch)
+        tic = time.perf_counter()
+        cost, amr, pos, idle_count = self._best_option(ch, j, p, now)
+        seconds = time.perf_counter() - tic
+        denial = self.params.denial_costs[p - 1] if problem.rejection_costs is None else problem.rejection_costs[p - 1]
+        if amr < 0 or (self.rules and cost >= denial):
+            # last resort before a denial: re-optimise the pending parts, then price the request again
+            repaired = self._repair(ch)
+            if repaired:
+                changed |= repaired
+                tic = time.perf_counter()
+                cost, amr, pos, idle_count = self._best_option(ch, j, p, now)
+                seconds += time.perf_counter() - tic
+        reject = amr < 0 or (self.rules and cost >= denial)
+        if reject:
+            rejected = (request,) if problem.rejection_costs is not None else ()
+            action = "reject"
+        else:
+            action = "new" if ch.idle[amr] else "insert"
+            self._apply_insertion(ch, amr, pos, j)
+            changed.add(amr)
+            changed |= self._repair(ch)  # spec 3.4: relocate repair of the non-committed parts after the move
+            rejected = ()
+        decision = Decision(plans={a: self._plan_for(ch, a, now) for a in sorted(changed)}, reject=rejected)
+        self.decisions.append(DecisionRecord(now, request, p, action, amr, cost, idle_count, seconds))
+        return decision
+
+    def _chain_cost(self, ch: _Chains, a: int) -> tuple[float, float]:
+        r = self._eval.evaluate(ch.seqs[a, : ch.n_seq[a]], ch.starts[a], bool(ch.in_trip[a]), int(ch.last[a]),
+                                float(ch.t_dep[a]), float(ch.load0[a]), float(ch.es0[a]))
+        return r["cost"], r["violation"]
+
+    def _relocate_descent(self, ch: _Chains, deadline: float) -> set[int]:
+        """First-improvement relocation of single pending nodes (any non-idle AMR, any position, no new trips)
+        until no move lowers the total cost, at most ``max_passes`` passes, or ``deadline``."""
+        changed: set[int] = set()
+        allow = np.zeros_like(ch.allow_new)  # no new trips: the trip counts stay within max_trips
+        improved = True
+        passes = 0
+        while improved and passes < self.max_passes and time.perf_counter() < deadline:
+            improved = False
+            passes += 1
+            for a in range(ch.seqs.shape[0]):
+                q = 0
+                while q < ch.n_seq[a]:
+                    u = int(ch.seqs[a, q])
+                    if u == 0 or self._is_station[u]:
+                        q += 1
+                        continue
+                    seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+                    cost_with, viol_with = self._chain_cost(ch, a)
+                    without = seq[:q] + seq[q + 1 :]
+                    if q < len(seq) - 1 and seq[q + 1] == 0 and (q == 0 or seq[q - 1] == 0) and not (
+                            q == 0 and ch.in_trip[a]):
+                        without = seq[:q] + seq[q + 2 :]  # the trip becomes empty: drop it
+                    self._set_seq(ch, a, without)
+                    cost_without, viol_without = self._chain_cost(ch, a)
+                    gain = cost_with - cost_without
+                    delta, pos = self._eval.best_insertions(u, 0.0, ch.seqs, ch.n_seq, ch.starts, ch.in_trip,
+                                                            ch.last, ch.t_dep, ch.load0, ch.es0, allow)
+                    options = [(float(delta[b]), b) for b in range(len(delta))
+                               if pos[b] >= 0 and not ch.idle[b]]
+                    best = min(options, default=(math.inf, -1))
+                    if best[1] >= 0 and best[0] < gain - 1e-6 and viol_without <= viol_with + 1e-6:
+                        self._insert(ch, best[1], int(pos[best[1]]), u)
+                        changed.update((a, best[1]))
+                        self.reopt_moves += 1
+                        improved = True
+                        if time.perf_counter() >= deadline:
+                            return changed
+                        continue  # position q now holds the next node of a's chain
+                    self._set_seq(ch, a, seq)
+                    q += 1
+        return changed
+
+
+class GreedyPolicy(InsertionPolicy):
+    """``greedy``: cheapest insertion or dispatch, accepted whenever feasible (no reservation, no denial test)."""
+
+    name = "greedy"
+
+    def __init__(self, params: DynamicParams | None = None):
+        super().__init__(params, rules=False)
+
+
+class RulesPolicy(InsertionPolicy):
+    """``rules``: cheapest insertion with reservation thresholds ``r_p`` and the denial test ``cost >= Lambda_p``."""
+
+    name = "rules"
+
+    def __init__(self, params: DynamicParams | None = None):
+        super().__init__(params, rules=True)
+
+
+def lazy_plan(problem, solution):
+    """``solution`` with every trip leaving at its lazy start (latest departure adding no lateness).
+
+    Applied to the stage-1 plan, so AMRs wait at the depot, where their first visit stays open to insertions,
+    instead of waiting at their first request.
+    """
+    from hospital_or.solution import AMRPlan, Solution
+
+    ev = ChainEvaluator(problem.to_arrays())
+    idx = problem.node_index
+    amrs = []
+    for plan in solution.amrs:
+        seq: list[int] = []
+        for t in plan.trips:
+            seq += [idx[x] for x in t.visits] + [0]
+        starts = ev.lazy_starts(seq, False, 0, float(problem.depot.ready))
+        p = _plan_from_chain(seq, False, starts, problem.node_ids, float(problem.depot.ready))
+        amrs.append(AMRPlan(p.trips))
+    return Solution(tuple(amrs), solution.rejected)
+
+
+class RulesReoptPolicy(RulesPolicy):
+    """``rules+reopt``: ``rules`` plus a periodic relocate descent over every AMR's pending part.
+
+    Before every insertion decision (or, with ``reopt_interval > 0``, at the first reveal after each
+    re-optimisation time, every ``reopt_interval`` time units), every pending request is taken out of its chain and
+    put back at its cheapest feasible position in any non-idle AMR's chain (the insertion kernel of
+    :mod:`solvers.insertion`) when that lowers the total cost; passes repeat until no move improves or
+    ``reopt_seconds`` have passed. Committed prefixes stay as they are (only pending nodes move) and no idle AMR is
+    dispatched. The time spent is kept in ``reopt_times`` (the insertion decision that follows is timed separately,
+    as for ``rules``).
+    """
+
+    name = "rules+reopt"
+
+    def __init__(self, params: DynamicParams | None = None):
+        super().__init__(params)
+        self._next: float | None = None
+
+    def _before_insertion(self, state: SimState, ch: _Chains) -> set[int]:
+        interval = self.params.reopt_interval
+        if interval > 0:
+            if self._next is None:
+                self._next = state.problem.depot.ready + interval
+            if state.time < self._next:
+                return set()
+            self._next = state.time + interval
+        tic = time.perf_counter()
+        changed = self._relocate_descent(ch, tic + self.params.reopt_seconds)
+        self.reopt_times.append(time.perf_counter() - tic)
+        return changed
+
+
+#: The stage-2 policy classes by name.
+DYNAMIC_POLICIES: dict[str, type[InsertionPolicy]] = {
+    GreedyPolicy.name: GreedyPolicy,
+    RulesPolicy.name: RulesPolicy,
+    RulesReoptPolicy.name: RulesReoptPolicy,
+}
+
+
+def make_dynamic(name: str, params: DynamicParams | None = None) -> InsertionPolicy:
+    """A new stage-2 policy by name (``greedy``, ``rules``)."""
+    try:
+        return DYNAMIC_POLICIES[name](params)
+    except KeyError:
+        raise ValueError(f"unknown dynamic policy {name!r}; known: {', '.join(sorted(DYNAMIC_POLICIES))}") from None
+
+
+def _register() -> None:
+    """Add the stage-2 policies to the simulator's registry (default parameters)."""
+    for key, cls in DYNAMIC_POLICIES.items():
+        POLICIES.setdefault(key, cls)
+
+
+_register()

@@ -1,0 +1,419 @@
+"""Variable neighbourhood search for stochastic multi-trip AMR routing (Paper A, spec 2.7, Algorithm 1).
+
+::
+
+    S <- InitialSolution();  S <- FeasibleOperation(S);  S* <- S;  k <- 1
+    until stop(S*):
+        S' <- Shaking(S, k)                 # cyclic exchange (kappa = 1..15) or remove-reinsert (k requests)
+        S' <- LocalSearch(S')               # VND over granular neighbourhoods, penalised cost (engine kernels)
+        S' <- FeasibleOperation(S')         # depot insertion (trip split), charging insertion, trips -> AMRs
+        accept S' (improving, or simulated annealing);  k <- 1 on acceptance else k mod k_max + 1
+        S* <- S' if S' is feasible and cheaper;  adapt the penalty weights (x/÷ 1.2, bounds [0.5, 5000])
+        AMR decrease on a feasible current solution (empty the AMR with least work, reinsert its requests)
+
+``F(S) = fixed_cost * AMRs + cost_per_distance * distance + lateness + w_cap P_cap + w_time P_time
++ w_batt P_batt`` with AMRs from :func:`solvers.engine.assignment.assign_trips` (one trip per AMR when
+``max_trips == 1``). Everything random is drawn from one seeded ``numpy.random.Generator``; with an iteration
+limit the run is reproducible (a time limit makes the number of iterations, and with simulated annealing also the
+cooling schedule, depend on the machine).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from solvers.engine import kernels as K
+from solvers.engine.assignment import T_BATT_VIOL, T_END_Q, T_LCOST, T_SOC, T_TIME_VIOL, TripSimulator, assign_trips
+from solvers.engine.neighbours import granular_neighbours
+from solvers.engine.operators import (
+    CYCLIC_NEIGHBOURHOODS,
+    amr_decrease,
+    cyclic_exchange,
+    depot_insertion,
+    initial_solution,
+    remove_reinsert,
+)
+from solvers.engine.search import OP_ALL, OP_EMPTY
+from solvers.engine.state import RoutingEngine
+from solvers.routing_arrays import RoutingArrays
+
+logger = logging.getLogger("solvers.vns")
+
+
+@dataclass
+class VNSParams:
+    """Parameters of the VNS (defaults: spec 2.7 [R] and Schneider et al. 2014 [C] where they exist).
+
+    Parameters
+    ----------
+    granular
+        Length of the granular neighbour lists (10; the spec suggests 20, but 10 gave more iterations and
+        smaller gaps on Solomon at 5-10 s in our measurements).
+    max_segment
+        Longest segment moved by Or-opt (3).
+    shaking
+        ``"cyclic"`` (Schneider's cyclic exchange, ``k_max = 15``) or ``"remove_reinsert"`` (remove ``k`` random
+        requests and reinsert each at its cheapest position, ``k_max = 5``).
+    k_max
+        Number of shaking neighbourhoods (``None``: 15 for cyclic, 5 for remove-reinsert).
+    use_local_search
+        Run the VND after shaking (False gives the reduced VNS).
+    acceptance
+        ``"sa"`` (Metropolis, as in Schneider) or ``"improving"``.
+    sa_worse, sa_accept_prob
+        The initial temperature accepts a solution ``sa_worse`` (8 %) longer with probability ``sa_accept_prob``
+        (0.5); the temperature falls linearly to 0 over the run.
+    sa_iterations
+        Cooling horizon in iterations when the stopping criterion cannot tell how far the run is (2000 = it_max).
+    penalty_init, penalty_min, penalty_max, penalty_factor
+        Adaptive penalty weights of the capacity, time/chance and battery violations (10, 0.5, 5000, 1.2).
+    amr_decrease
+        Fleet minimisation: when a feasible candidate is accepted, empty the AMR with the least work and reinsert
+        its requests; the penalised search then repairs the result or reopens a trip.
+    amr_decrease_interval
+        Minimum number of iterations between two AMR-decrease attempts.
+    fleet_penalty
+        Penalty per AMR beyond the fleet size (multi-trip problems).
+    display_interval
+        Seconds between two progress lines (logger ``solvers.vns``, level INFO).
+    """
+
+    granular: int = 10
+    max_segment: int = 3
+    shaking: str = "cyclic"
+    k_max: int | None = None
+    use_local_search: bool = True
+    acceptance: str = "sa"
+    sa_worse: float = 0.08
+    sa_accept_prob: float = 0.5
+    sa_iterations: int = 2000
+    penalty_init: float = 10.0
+    penalty_min: float = 0.5
+    penalty_max: float = 5000.0
+    penalty_factor: float = 1.2
+    amr_decrease: bool = True
+    amr_decrease_interval: int = 1
+    fleet_penalty: float = 1e6
+    display_interval: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.shaking not in ("cyclic", "remove_reinsert"):
+            raise ValueError(f"shaking {self.shaking!r} not understood (cyclic or remove_reinsert).")
+        if self.acceptance not in ("sa", "improving"):
+            raise ValueError(f"acceptance {self.acceptance!r} not understood (sa or improving).")
+        if self.granular < 1 or self.max_segment < 1:
+            raise ValueError("granular and max_segment must be >= 1.")
+        if not 0 < self.penalty_min <= self.penalty_init <= self.penalty_max or self.penalty_factor <= 1:
+            raise ValueError("need 0 < penalty_min <= penalty_init <= penalty_max and penalty_factor > 1.")
+        if not 0 < self.sa_accept_prob < 1 or self.sa_worse < 0:
+            raise ValueError("need 0 < sa_accept_prob < 1 and sa_worse >= 0.")
+        if self.k_max is not None and self.k_max < 1:
+            raise ValueError("k_max must be >= 1.")
+
+    @property
+    def neighbourhoods(self) -> int:
+        """Number of shaking neighbourhoods actually used."""
+        if self.k_max is not None:
+            return self.k_max
+        return len(CYCLIC_NEIGHBOURHOODS) if self.shaking == "cyclic" else 5
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VNSParams:
+        """Build from a mapping; unknown keys raise ``ValueError``."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown VNS parameter(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> VNSParams:
+        """Read a TOML file: keys at top level or in a ``[vns]`` table; missing keys keep their defaults."""
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        return cls.from_dict(data.get("vns", data))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All parameters as a plain dict (TOML-ready except ``None``)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class PlanEvaluation:
+    """Exact evaluation of a set of trips packed onto AMRs."""
+
+    amrs: list[list[list[int]]]
+    feasible: bool
+    cost: float
+    distance: float
+    vehicles: int
+    trips: int
+
+
+@dataclass
+class VNSResult:
+    """What :func:`vns` returns: the best plan found (as node-index trips per AMR) and the search history."""
+
+    best: PlanEvaluation | None
+    history: dict[str, list] = field(default_factory=dict)
+    iterations: int = 0
+    runtime: float = 0.0
+    moves: int = 0
+
+
+def evaluate_plan(trips: list[list[int]], sim: TripSimulator, tol: float = 1e-6) -> PlanEvaluation:
+    """Assign trips to AMRs and evaluate the plan exactly (times, battery, load, fleet)."""
+    a = sim.arrays
+    groups = assign_trips(trips, sim, tol)
+    feasible = len(groups) <= a.max_vehicles
+    dist = 0.0
+    lateness = 0.0
+    for g in groups:
+        if len(g) > a.max_trips:
+            feasible = False
+        t_free = sim.t0
+        soc = sim.battery
+        for k in g:
+            res = sim.run(trips[k], max(sim.t0, t_free), soc)
+            dist += res[7]
+            lateness += res[T_LCOST]
+            if res[T_TIME_VIOL] > tol or res[T_BATT_VIOL] > tol or res[6] > a.capacity + tol:
+                feasible = False
+            soc = res[T_SOC]
+            recharge = 0.0
+            if a.depot_charging and math.isfinite(sim.battery):
+                recharge = a.recharge_rate * (sim.battery - soc)
+                soc = sim.battery
+            t_free = res[T_END_Q] + a.depot_turnaround + recharge
+    cost = a.fixed_cost * len(groups) + a.cost_per_distance * dist + lateness
+    amrs = [[list(trips[k]) for k in g] for g in groups]
+    return PlanEvaluation(amrs, bool(feasible), float(cost), float(dist), len(groups), len(trips))
+
+
+class _Search:
+    """State of one VNS run."""
+
+    def __init__(self, arrays: RoutingArrays, params: VNSParams, rng: np.random.Generator):
+        self.arrays = arrays
+        self.params = params
+        self.rng = rng
+        p0 = params.penalty_init
+        self.engine = RoutingEngine(arrays, weights=(p0, p0, p0))
+        self.sim = TripSimulator(arrays, self.engine.node)
+        self.neigh = granular_neighbours(arrays, params.granular)
+        self.multi = arrays.max_trips > 1
+        self.moves = 0
+        self.allow_open = True
+
+    def local_search(self) -> None:
+        eng = self.engine
+        order = self.rng.permutation(np.arange(1, eng.n_requests + 1))
+        ops = OP_ALL if self.allow_open else OP_ALL & ~OP_EMPTY
+        self.moves += eng.local_search(order, self.neigh, ops, self.params.max_segment)
+        if self.multi and depot_insertion(eng):
+            self.moves += eng.local_search(order, self.neigh, ops, self.params.max_segment)
+
+    def fleet_terms(self) -> tuple[float, int]:
+        """(fleet part of F, AMRs) for the engine's current trips."""
+        eng = self.engine
+        a = self.arrays
+        if not self.multi:
+            return 0.0, int((eng.rlen > 0).sum())
+        trips = eng.trips()
+        n_amrs = len(assign_trips(trips, self.sim))
+        extra = a.fixed_cost * n_amrs + self.params.fleet_penalty * max(0, n_amrs - a.max_vehicles)
+        return extra, n_amrs
+
+    def objective(self) -> tuple[float, int]:
+        """F of the engine's current trips with the current weights, and the AMR count."""
+        extra, n_amrs = self.fleet_terms()
+        return self.engine.penalised_cost() + extra, n_amrs
+
+    def update_penalties(self) -> None:
+        p = self.params
+        s = self.engine.summary()
+        w = list(self.engine.weights)
+        for i, key in enumerate(("load_excess", "time_violation", "battery_violation")):
+            w[i] = w[i] * p.penalty_factor if s[key] > 1e-9 else w[i] / p.penalty_factor
+            w[i] = min(p.penalty_max, max(p.penalty_min, w[i]))
+        self.engine.set_weights(*w)
+
+    def shake(self, k: int) -> None:
+        if self.params.shaking == "cyclic":
+            cyclic_exchange(self.engine, k, self.rng, allow_empty=self.allow_open)
+        else:
+            remove_reinsert(self.engine, k, self.rng, allow_empty=self.allow_open)
+
+    def amr_groups(self) -> list[list[int]]:
+        """Trip slots per AMR for the engine's current trips."""
+        eng = self.engine
+        slots = [r for r in range(eng.n_routes) if eng.rlen[r] > 0]
+        if not self.multi:
+            return [[r] for r in slots]
+        groups = assign_trips([eng.trip(r) for r in slots], self.sim)
+        return [[slots[k] for k in g] for g in groups]
+
+
+def vns(
+    arrays: RoutingArrays,
+    stop,
+    rng: np.random.Generator,
+    params: VNSParams | None = None,
+    initial: list[list[int]] | None = None,
+) -> VNSResult:
+    """Run the VNS until ``stop(best_cost)`` says so.
+
+    Parameters
+    ----------
+    arrays
+        The problem in array form.
+    stop
+        A stopping criterion (:mod:`solvers.stop`); called once per iteration with the best feasible cost so far
+        (``inf`` while none is known).
+    rng
+        The only source of randomness.
+    params
+        Algorithm parameters (defaults of :class:`VNSParams`).
+    initial
+        Optional initial trips (node indices without depots) instead of the construction heuristic.
+
+    Returns
+    -------
+    VNSResult
+        The best feasible plan (``None`` if none was found) and per-iteration history (``iteration``,
+        ``runtime``, ``current_cost``, ``current_feasible``, ``candidate_cost``, ``candidate_feasible``,
+        ``best_cost``, ``best_feasible``, ``vehicles``, ``w_capacity``, ``w_time``, ``w_battery``).
+    """
+    params = params or VNSParams()
+    t_start = time.perf_counter()
+    begin = getattr(stop, "start", None)
+    if begin is not None:
+        begin()
+    search = _Search(arrays, params, rng)
+    eng = search.engine
+    if arrays.n_requests == 0:
+        return VNSResult(PlanEvaluation([], True, 0.0, 0.0, 0, 0), {}, 0, time.perf_counter() - t_start)
+    if initial is not None:
+        eng.load(initial)
+    else:
+        initial_solution(eng, rng)
+
+    history: dict[str, list] = {key: [] for key in (
+        "iteration", "runtime", "current_cost", "current_feasible", "candidate_cost", "candidate_feasible",
+        "best_cost", "best_feasible", "vehicles", "w_capacity", "w_time", "w_battery")}
+    best: PlanEvaluation | None = None
+    best_cost = math.inf
+
+    def consider() -> bool:
+        """Evaluate the engine's trips exactly; keep them if feasible and better. Returns feasibility."""
+        nonlocal best, best_cost
+        if not eng.is_feasible():
+            return False
+        ev = evaluate_plan(eng.trips(), search.sim)
+        if ev.feasible and ev.cost < best_cost - 1e-9:
+            best, best_cost = ev, ev.cost
+        return ev.feasible
+
+    consider()  # the construction is feasible whenever trip slots suffice and no charging is needed
+    # feasible operation on the start: descent with large weights (charging insertion, trip splits), then the
+    # penalised search proper starts from the initial weights
+    weights = eng.weights
+    eng.set_weights(*(max(w, 1e4) for w in weights))
+    search.local_search()
+    consider()
+    eng.set_weights(*weights)
+    search.local_search()
+    consider()
+
+    state: dict[str, Any] = {}
+
+    def take_current() -> None:
+        state["trips"] = eng.trips_by_slot()
+        state["rinfo"] = eng.rinfo.copy()
+        state["rlen"] = eng.rlen.copy()
+        state["fleet"], _ = search.fleet_terms()
+        state["feasible"] = eng.is_feasible()
+
+    def current_cost() -> float:
+        K.recost(state["rinfo"], state["rlen"], eng.par)
+        return float(state["rinfo"][state["rlen"] > 0, K.R_COST].sum()) + state["fleet"]
+
+    take_current()
+    dist0 = max(eng.summary()["distance"], 1e-9)
+    temp0 = -params.sa_worse * dist0 / math.log(params.sa_accept_prob)
+    k = 1
+    k_max = params.neighbourhoods
+    it = 0
+    last_decrease = -params.amr_decrease_interval
+    last_display = t_start
+    while not stop(best_cost):
+        it += 1
+        eng.load_slots(state["trips"])
+        search.shake(k)
+        if params.use_local_search:
+            search.local_search()
+        elif search.multi:
+            depot_insertion(eng)
+        cand_cost, n_amrs = search.objective()
+        cand_trips_ok = eng.is_feasible()  # every trip feasible (the fleet may still be too large)
+        cand_feasible = consider()
+        cur_cost = current_cost()
+        accept = cand_cost < cur_cost - 1e-9
+        if not accept and params.acceptance == "sa":
+            frac = getattr(stop, "fraction_done", lambda: None)()
+            if frac is None:
+                frac = min(1.0, it / max(1, params.sa_iterations))
+            temp = temp0 * (1.0 - frac)
+            if temp > 0 and rng.random() < math.exp(-(cand_cost - cur_cost) / temp):
+                accept = True
+        k = 1 if accept else k % k_max + 1
+        search.update_penalties()
+        if accept:
+            if params.amr_decrease and cand_trips_ok and it - last_decrease >= params.amr_decrease_interval:
+                # AMR decrease on a feasible current solution; the penalised search then repairs it (or the LS
+                # reopens a trip when the penalties outgrow the fixed cost)
+                saved = eng.trips_by_slot()
+                last_decrease = it
+                groups = search.amr_groups()
+                if len(groups) > 1 and amr_decrease(eng, rng, groups, new_trips=search.multi):
+                    search.local_search()
+                    consider()
+                    if search.multi and search.objective()[0] >= cand_cost:
+                        # multi-trip: keep the decrease only if F improves (spec 2.6), else restore
+                        eng.load_slots(saved)
+            take_current()
+            cur_cost = current_cost()
+        history["iteration"].append(it)
+        history["runtime"].append(time.perf_counter() - t_start)
+        history["current_cost"].append(cur_cost)
+        history["current_feasible"].append(bool(state["feasible"]))
+        history["candidate_cost"].append(cand_cost)
+        history["candidate_feasible"].append(bool(cand_feasible))
+        history["best_cost"].append(best_cost)
+        history["best_feasible"].append(best is not None)
+        history["vehicles"].append(best.vehicles if best is not None else n_amrs)
+        w = eng.weights
+        history["w_capacity"].append(w[0])
+        history["w_time"].append(w[1])
+        history["w_battery"].append(w[2])
+        now = time.perf_counter()
+        if now - last_display >= params.display_interval:
+            last_display = now
+            logger.info(
+                "it %6d  %7.1fs  best %s  AMRs %s  current %.2f%s",
+                it, now - t_start, f"{best_cost:.2f}" if best else "-",
+                best.vehicles if best else "-", cur_cost, "" if state["feasible"] else " (infeasible)",
+            )
+    runtime = time.perf_counter() - t_start
+    logger.info("VNS done: %d iterations in %.1fs, best %s", it, runtime,
+                f"{best_cost:.2f}" if best else "INFEASIBLE")
+    return VNSResult(best, history, it, runtime, search.moves)

@@ -1,0 +1,265 @@
+"""Two-stage dynamic routing: conservation, reveal times, committed prefixes, determinism, CLI contract."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from hospital_or.checker import check
+from hospital_or.dynamic import DynamicParams, GreedyPolicy, RulesPolicy, run_dynamic
+from hospital_or.dynamic.model import dynamic_problem, known_requests
+from hospital_or.io import read_instance
+from hospital_or.paths import PACKAGE_INSTANCES
+from hospital_or.simulation.policy import POLICIES
+from solvers.insertion import ChainEvaluator
+
+FAST = DynamicParams(stage1_iterations=20, hindsight_iterations=20, safety_stock=1)
+
+
+@pytest.fixture(scope="module")
+def hospital():
+    return read_instance(PACKAGE_INSTANCES / "hospital_small.json")
+
+
+@pytest.fixture(scope="module")
+def solomon(shared_dir):
+    """c101 at dynamism 0.5, cut to its first 40 customers (keeps the reveal times)."""
+    full = read_instance(shared_dir / "dvrptw_necula" / "c101-0.5.txt")
+    return full.replace(requests=full.requests[:40])
+
+
+class Recorder(RulesPolicy):
+    """The rules policy, checking at every call that no committed prefix has changed since the last call."""
+
+    name = "recorder"
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.seen: dict[int, tuple[str, ...]] = {}
+        self.calls = 0
+
+    def _check(self, state):
+        self.calls += 1
+        for view in state.amrs:
+            before = self.seen.get(view.index, ())
+            assert view.visited[: len(before)] == before, f"AMR {view.index}: committed prefix changed"
+            self.seen[view.index] = view.visited
+
+    def on_reveal(self, state, request):
+        self._check(state)
+        decision = super().on_reveal(state, request)
+        for plan in decision.plans.values():
+            for rid in plan.requests():
+                assert state.request_status(rid) in ("unassigned", "planned"), rid
+        return decision
+
+    def on_idle(self, state, amr):
+        self._check(state)
+        return super().on_idle(state, amr)
+
+
+def _assert_conserved(result):
+    problem = result.problem
+    report = check(problem, result.solution, respect_reveal_times=True)
+    kinds = {v.kind for v in report.violations}
+    assert not kinds & {"missing", "duplicate", "reveal", "unknown_node"}, report.violations[:3]
+    assert report.feasible, report.violations[:3]
+    served = [v for t in result.solution.trips for v in t.visits if v in {r.id for r in problem.requests}]
+    assert len(served) == len(set(served))
+    assert not set(served) & set(result.solution.rejected)
+    assert len(served) + len(result.solution.rejected) == problem.n_requests
+    d = result.to_dict()
+    assert d["served"] + d["rejected"] == d["revealed"] == problem.n_requests
+    # executed departures towards a request never precede its reveal time (independent recomputation)
+    for trip in report.schedule:
+        prev = trip.start
+        for v in trip.visits:
+            if v.kind == "request":
+                assert prev >= problem.request(v.node).reveal - 1e-6
+            prev = v.departure
+
+
+@pytest.mark.parametrize("policy", ["greedy", "rules"])
+def test_hospital_conservation(hospital, policy):
+    result = run_dynamic(hospital, policy, seed=3, params=FAST, hindsight=False)
+    _assert_conserved(result)
+    assert result.fleet == result.stage1.amrs + FAST.safety_stock
+
+
+@pytest.mark.parametrize("policy", ["greedy", "rules"])
+def test_solomon_conservation_and_cost(solomon, policy):
+    result = run_dynamic(solomon, policy, seed=5, params=FAST, hindsight=True)
+    _assert_conserved(result)
+    d = result.to_dict()
+    comps = d["components"]
+    assert math.isclose(d["cost"], sum(comps.values()))
+    assert comps["purchase"] == FAST.purchase_cost * result.fleet
+    # the checker's own costs agree with the components (fleet cost aside)
+    report = result.report
+    assert math.isclose(comps["transport"] + comps["delay"] + comps["denial"],
+                        report.cost - report.costs["fleet"], rel_tol=1e-9, abs_tol=1e-6)
+    assert d["hindsight_cost"] is not None and d["hindsight_cost"] > 0
+    assert result.hindsight_report is not None and result.hindsight_report.feasible
+    by = d["by_priority"]
+    assert sum(by[p]["served"] for p in "123") == d["served"]
+    assert sum(by[p]["rejected"] for p in "123") == d["rejected"]
+
+
+def test_committed_prefixes_never_change(solomon):
+    policy = Recorder(FAST)
+    result = run_dynamic(solomon, policy, seed=2, params=FAST, hindsight=False)
+    assert policy.calls > 0
+    _assert_conserved(result)
+
+
+@pytest.mark.parametrize("policy", ["rules", "rules+reopt"])
+def test_determinism(solomon, policy):
+    a = run_dynamic(solomon, policy, seed=11, params=FAST, hindsight=False)
+    b = run_dynamic(solomon, policy, seed=11, params=FAST, hindsight=False)
+    assert a.solution == b.solution
+    da, db = a.to_dict(), b.to_dict()
+    for key in ("decision_ms", "reopt_ms", "runtime", "stage1_seconds"):
+        da.pop(key), db.pop(key)
+    assert da == db
+
+
+def test_priorities_drawn_only_when_missing(solomon, hospital):
+    rng = np.random.default_rng(0)
+    model = dynamic_problem(solomon, DynamicParams(), rng)
+    assert {r.priority for r in model.requests} == {1, 2, 3}
+    assert model.lateness_weights == (10.0, 5.0, 1.0) and model.rejection_costs == (2000.0, 800.0, 300.0)
+    again = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(0))
+    assert [r.priority for r in again.requests] == [r.priority for r in model.requests]
+    kept = dynamic_problem(hospital, DynamicParams(), rng)
+    assert [r.priority for r in kept.requests] == [r.priority for r in hospital.requests]
+    assert not kept.is_stochastic
+    assert all(r.reveal <= kept.depot.ready for r in known_requests(kept).requests)
+
+
+def test_rules_reject_when_denial_is_cheap(solomon):
+    cheap = FAST.replace(denial_costs=(0.0, 0.0, 0.0), safety_stock=0)
+    rules = run_dynamic(solomon, "rules", seed=1, params=cheap, hindsight=False)
+    greedy = run_dynamic(solomon, "greedy", seed=1, params=cheap, hindsight=False)
+    dynamic = rules.to_dict()["dynamic"]
+    assert rules.to_dict()["rejected"] == dynamic  # every revealed request costs more than 0 to serve
+    assert greedy.to_dict()["rejected"] < dynamic
+    _assert_conserved(rules)
+
+
+def test_insertion_kernel_matches_explicit_chain(solomon):
+    model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
+    ev = ChainEvaluator(model.to_arrays())
+    seq = [3, 7, 0, 12, 5, 0]
+    base = ev.evaluate(seq, [0.0, 0.0], True, 9, 100.0, load0=10.0)
+    for q in range(len(seq) + 1):
+        inserted = ev.evaluate(seq, [0.0, 0.0], True, 9, 100.0, load0=10.0, ins_node=20, ins_pos=q,
+                               new_start=150.0)
+        if q == len(seq):
+            explicit_seq, starts = [*seq, 20, 0], [0.0, 0.0, 150.0]
+        else:
+            explicit_seq, starts = [*seq[:q], 20, *seq[q:]], [0.0, 0.0]
+        explicit = ev.evaluate(explicit_seq, starts, True, 9, 100.0, load0=10.0)
+        assert math.isclose(inserted["cost"], explicit["cost"], abs_tol=1e-9)
+        assert math.isclose(inserted["violation"], explicit["violation"], abs_tol=1e-9)
+        assert inserted["distance"] >= base["distance"] - 1e-9
+    # the lazy start of the last trip adds neither lateness nor violation
+    starts = ev.lazy_starts(seq, True, 9, 100.0, 10.0)
+    lazy = ev.evaluate(seq, starts, True, 9, 100.0, load0=10.0)
+    assert len(starts) == 1 and math.isclose(lazy["cost"], base["cost"], abs_tol=1e-6)
+    assert lazy["violation"] <= base["violation"] + 1e-6
+
+
+def test_params_toml(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("[dynamic]\nsafety_stock = 3\nreservation = [0, 2, 5]\npurchase_cost = 100.0\n")
+    p = DynamicParams.from_file(path)
+    assert p.safety_stock == 3 and p.purchase_cost == 100.0 and p.transport_cost == 1.0
+    assert p.effective_reservation() == (0, 2, 3)
+    with pytest.raises(ValueError):
+        DynamicParams.from_dict({"bogus": 1})
+    with pytest.raises(ValueError):
+        DynamicParams(reservation=(0, 2, 1))
+    with pytest.raises(ValueError):
+        DynamicParams(priority_mix=(0.5, 0.5, 0.5))
+
+
+def test_registered_with_the_simulator():
+    assert POLICIES["greedy"] is GreedyPolicy and POLICIES["rules"] is RulesPolicy
+
+
+def test_cli_json_contract(shared_dir, tmp_path, capsys):
+    from hospital_or.cli import main
+
+    path = shared_dir / "dvrptw_necula" / "rc101-0.5.txt"
+    out = tmp_path / "out"
+    code = main(["dynamic", str(path), "--policy", "rules", "--safety-stock", "2", "--seed", "1", "--out", str(out),
+                 "--format", "json", "--params", str(_fast_toml(tmp_path))])
+    assert code == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("revealed", "served", "rejected", "cost", "components", "by_priority", "decision_ms",
+                "hindsight_cost", "hindsight_gap_pct"):
+        assert key in d
+    assert set(d["components"]) == {"purchase", "transport", "delay", "denial"}
+    assert set(d["by_priority"]["1"]) >= {"served", "rejected", "late"}
+    assert d["decision_ms"]["median"] is not None and d["decision_ms"]["p99"] >= d["decision_ms"]["median"]
+    assert d["served"] + d["rejected"] == d["revealed"] == 100
+    for name in ("routes.sol", "routes.json", "events.csv", "decisions.csv", "summary.json"):
+        assert (out / name).is_file()
+    from hospital_or.io import read_solution
+
+    problem = read_instance(path)
+    plan = read_solution(out / "routes.json", problem)
+    assert len(plan.rejected) == d["rejected"]
+    assert main(["dynamic", str(path), "--policy", "nope"]) == 2
+
+
+def _fast_toml(tmp_path):
+    path = tmp_path / "fast.toml"
+    path.write_text("stage1_iterations = 20\nhindsight_iterations = 20\n")
+    return path
+
+
+def test_rules_reopt_conserves_and_moves(solomon):
+    from hospital_or.dynamic.policies import RulesReoptPolicy
+
+    params = FAST.replace(reopt_interval=20.0, safety_stock=2)  # periodic, every 20 time units
+    policy = RulesReoptPolicy(params)
+    result = run_dynamic(solomon, policy, seed=4, params=params, hindsight=False)
+    _assert_conserved(result)
+    assert policy.reopt_times, "no re-optimisation ran"
+    rules = run_dynamic(solomon, "rules", seed=4, params=params, hindsight=False)
+    assert result.to_dict()["revealed"] == rules.to_dict()["revealed"]
+
+
+def test_sweep_rows_and_plot(solomon):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from hospital_or.dynamic.sweep import plot_sweep, sweep
+
+    frame = sweep(solomon, seed=1, params=FAST, stocks=(0, 1), reservations=((0, 0, 0), (0, 1, 1)),
+                  hindsight=False)
+    # s = 0 clips (0, 1, 1) to (0, 0, 0): one rules row; s = 1 keeps both
+    assert list(frame["policy"]) == ["rules", "greedy", "rules", "rules", "greedy"]
+    assert (frame["served"] + frame["rejected"] == solomon.n_requests).all()
+    parts = frame["purchase"] + frame["transport"] + frame["delay"] + frame["denial"]
+    assert (parts - frame["cost"]).abs().max() < 1e-6
+    ax = plot_sweep(frame)
+    assert ax.get_xlabel().startswith("safety stock")
+
+
+def test_cli_sweep(shared_dir, tmp_path, capsys):
+    from hospital_or.cli import main
+
+    path = shared_dir / "dvrptw_necula" / "c101-0.3.txt"
+    code = main(["dynamic", "sweep", str(path), "--stocks", "0,1", "--reservations", "011", "--no-hindsight",
+                 "--params", str(_fast_toml(tmp_path)), "--format", "csv", "--out", str(tmp_path / "sw")])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].startswith("instance,policy,s,r,fleet,cost")
+    assert len(text.splitlines()) == 1 + 4  # s=0: rules, greedy; s=1: rules, greedy
+    assert (tmp_path / "sw" / "sweep.csv").is_file() and (tmp_path / "sw" / "sweep.png").is_file()
+    assert main(["dynamic", "sweep", str(path), "--reservations", "01"]) == 2
