@@ -24,7 +24,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/vns_benchmark.py solomon --time-limit 10 \
+		--instances C101 C201 R101 R201 RC101 RC201
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache
