@@ -6,7 +6,7 @@ Not part of the test run. Every solution, whichever solver produced it, is check
 Usage::
 
     python benchmarks/vns_benchmark.py solomon --time-limit 10 [--instances C101 R101 ...] [--solvers vns pyvrp ortools]
-    python benchmarks/vns_benchmark.py evrptw --time-limit 60 [--instances c101_21 ...]
+    python benchmarks/vns_benchmark.py evrptw --time-limit 60 [--instances c101_21 ...] [--station-relocate both]
     python benchmarks/vns_benchmark.py beta --instance instances/hospital_large.json --time-limit 60
 
 PyVRP is the ``bench`` extra (``pip install pyvrp``). Competitors work on integers: travel times and distances
@@ -33,6 +33,7 @@ from hospital_or.problem import Problem
 from hospital_or.solution import Solution
 from hospital_or.solve import solve
 from solvers.stop import MaxRuntime
+from solvers.vns import VNSParams
 
 SCALE = 1000
 
@@ -45,9 +46,10 @@ def _floor(v: float) -> int:
     return math.floor(v * SCALE + 1e-9)
 
 
-def run_vns(problem: Problem, time_limit: float, seed: int) -> tuple[Solution | None, float, dict]:
+def run_vns(problem: Problem, time_limit: float, seed: int,
+            params: VNSParams | None = None) -> tuple[Solution | None, float, dict]:
     t = time.perf_counter()
-    result = solve(problem, MaxRuntime(time_limit), seed)
+    result = solve(problem, MaxRuntime(time_limit), seed, params=params)
     info = {"iterations": result.num_iterations, "moves": result.moves}
     return result.best, time.perf_counter() - t, info
 
@@ -216,6 +218,17 @@ def bench_solomon(args) -> list[dict]:
     return rows
 
 
+def _vns_params(args) -> VNSParams | None:
+    """VNS parameters from ``--vns-config`` (TOML) and ``--station-relocate`` / ``--fleet-phase`` overrides."""
+    params = VNSParams.from_file(args.vns_config) if args.vns_config else VNSParams()
+    if args.station_relocate is not None:
+        params.station_relocate = args.station_relocate
+    if args.fleet_phase is not None:
+        params.fleet_phase = args.fleet_phase
+    params.__post_init__()
+    return params
+
+
 def bench_evrptw(args) -> list[dict]:
     folder = shared_instances_dir() / "evrptw"
     bks = _bks(folder / "bks_large.csv")
@@ -224,7 +237,7 @@ def bench_evrptw(args) -> list[dict]:
     _print_header()
     for name in names:
         problem = read_instance(folder / "large" / f"{name}.txt")
-        sol, wall, info = run_vns(problem, args.time_limit, args.seed)
+        sol, wall, info = run_vns(problem, args.time_limit, args.seed, _vns_params(args))
         rows.append(_row("vns", name, problem, sol, wall, info, bks[name]))
         _print_rows(rows[-1:])
     _totals(rows, ["vns"])
@@ -265,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evrptw")
     p.add_argument("--instances", nargs="*")
     p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--vns-config", type=Path, default=None, help="VNS parameters (TOML)")
+    p.add_argument("--station-relocate", choices=["off", "drop", "add", "both"], default=None)
+    p.add_argument("--fleet-phase", type=int, default=None)
     p = sub.add_parser("beta")
     p.add_argument("--instance", default=str(REPO_ROOT / "instances" / "hospital_large.json"))
     p.add_argument("--betas", nargs="+", type=float, default=[0.8, 0.9, 0.95, 0.99])

@@ -27,6 +27,7 @@ from solvers.engine.operators import (
     initial_solution,
     remove_reinsert,
 )
+from solvers.engine.search import OP_ALL, OP_RELOCATE_STATION
 from solvers.engine.state import RoutingEngine
 from solvers.vns import evaluate_plan
 
@@ -44,7 +45,8 @@ def _random_move(eng: RoutingEngine, rng: np.random.Generator) -> tuple[str, boo
     mv, rlen, n, m = eng.mv, eng.rlen, eng.n_requests, eng.n_stations
     ru, rv = int(rng.integers(0, eng.n_routes)), int(rng.integers(0, eng.n_routes))
     pu, pv = int(rng.integers(0, rlen[ru] + 2)), int(rng.integers(0, rlen[rv] + 2))
-    kinds = ["relocate", "swap", "two_opt_star", "two_opt", "station_in", "station_out", "station_move"]
+    kinds = ["relocate", "swap", "two_opt_star", "two_opt", "station_in", "station_out", "station_move",
+             "relocate_station"]
     kind = kinds[int(rng.integers(0, len(kinds)))]
     if kind == "relocate":
         ok = K.gen_relocate(mv, rlen, ru, pu, int(rng.integers(1, 4)), rv, pv)
@@ -56,6 +58,13 @@ def _random_move(eng: RoutingEngine, rng: np.random.Generator) -> tuple[str, boo
         ok = K.gen_two_opt(mv, rlen, ru, pu, pv)
     elif kind == "station_in":
         ok = m > 0 and K.gen_station_insert(mv, rlen, ru, pu, int(rng.integers(n + 1, n + m + 1)))
+    elif kind == "relocate_station":
+        seg, drop = int(rng.integers(1, 4)), int(rng.integers(-1, 2))
+        adj = pu - 1 if drop == -1 else pu + seg
+        if drop != 0 and not (1 <= adj <= rlen[ru] and eng.node[eng.routes[ru, adj], K.N_ISST] > 0):
+            drop = 0
+        station = int(rng.integers(n + 1, n + m + 1)) if m > 0 and rng.random() < 0.7 else -1
+        ok = K.gen_relocate_station(mv, rlen, ru, pu, seg, rv, pv, drop, station, int(rng.integers(0, 2)))
     elif kind == "station_move":
         is_station = 1 <= pu <= rlen[ru] and eng.node[eng.routes[ru, pu], K.N_ISST] > 0
         ok = is_station and K.gen_station_move(mv, rlen, ru, pu, int(rng.integers(0, rlen[ru] + 1)),
@@ -149,10 +158,12 @@ def test_plan_evaluation_agrees_with_checker_multi_trip(stochastic, depot_chargi
         assert sorted(k for g in groups for k in g) == list(range(len(trips)))
 
 
+@pytest.mark.parametrize("ops", [OP_ALL, OP_ALL | OP_RELOCATE_STATION])
 @pytest.mark.parametrize("mode", [{}, {"battery": True}, {"stochastic": True, "battery": True}])
-def test_local_search_improves_and_keeps_requests(mode):
+def test_local_search_improves_and_keeps_requests(mode, ops):
     """Why: the VND applies only improving moves (its final penalised cost is no higher than the start, and equal to
-    a from-scratch recomputation) and never loses or duplicates a request."""
+    a from-scratch recomputation) and never loses or duplicates a request; also with the station-aware relocate,
+    whose applied variant must be the one it evaluated."""
     for seed in range(6):
         problem = random_problem(seed, n=9, **mode)
         rng = np.random.default_rng(seed)
@@ -160,7 +171,8 @@ def test_local_search_improves_and_keeps_requests(mode):
         eng = RoutingEngine(arrays, n_routes=4)
         eng.load(random_trips(problem, rng))
         start = eng.penalised_cost()
-        eng.local_search(rng.permutation(np.arange(1, problem.n_requests + 1)), granular_neighbours(arrays, 5))
+        eng.local_search(rng.permutation(np.arange(1, problem.n_requests + 1)), granular_neighbours(arrays, 5),
+                         ops=ops)
         end = eng.penalised_cost()
         assert end <= start + 1e-9
         assert end == pytest.approx(eng.recompute_cost(), abs=1e-6)
@@ -219,7 +231,8 @@ def test_kernels_without_jit():
         "for i, mode in enumerate(MODES):\n"
         "    t.hypothesis.inner_test(seed=i, mode=mode)\n"
         "from test_engine import test_local_search_improves_and_keeps_requests as ls\n"
-        "ls({'battery': True})\n"
+        "from solvers.engine.search import OP_ALL, OP_RELOCATE_STATION\n"
+        "ls({'battery': True}, OP_ALL | OP_RELOCATE_STATION)\n"
         "print('ok')\n"
     )
     paths = [str(root), str(root / "tests"), os.environ.get("PYTHONPATH", "")]

@@ -657,3 +657,46 @@ def gen_remove(mv, rlen, r, p):
 def gen_insert_node(mv, rlen, r, p, v):
     """Insert node ``v`` (not in any trip) after position ``p`` of trip ``r``."""
     return gen_station_insert(mv, rlen, r, p, v)
+
+
+@njit(cache=True)
+def gen_relocate_station(mv, rlen, ru, pu, seg, rv, pv, drop, station, side):
+    """Inter-trip relocate / Or-opt with the charging stops re-optimised in the same move.
+
+    Moves the visits ``pu..pu+seg-1`` of trip ``ru`` to after position ``pv`` of trip ``rv`` (``ru != rv``) and
+
+    * ``drop == -1`` / ``drop == 1``: also removes the visit just before / just after the segment in ``ru`` (the
+      caller passes a charging station there, one that the removal may make unnecessary); ``0``: nothing;
+    * ``station >= 0``: also visits charging station ``station`` right before (``side == 0``) or right after
+      (``side == 1``) the moved segment in ``rv`` (the detour that repairs the battery of the receiving trip).
+
+    With ``drop == 0`` and ``station < 0`` this is :func:`gen_relocate` between two trips. Returns False for an
+    out-of-range move.
+    """
+    _clear(mv)
+    last = pu + seg - 1
+    if ru == rv or seg < 1 or pu < 1 or last > rlen[ru] or pv < 0 or pv > rlen[rv]:
+        return False
+    pe = pu - 1
+    ss = last + 1
+    if drop == -1:
+        if pu < 2:
+            return False
+        pe = pu - 2
+    elif drop == 1:
+        if last + 1 > rlen[ru]:
+            return False
+        ss = last + 2
+    elif drop != 0:
+        return False
+    _row(mv, 0, ru, ru, pe, ru, ss)
+    _row(mv, 1, rv, rv, pv, rv, pv + 1)
+    if station < 0:
+        _piece(mv, 1, 0, ru, pu, last)
+    elif side == 0:
+        _piece(mv, 1, 0, -2, station, station)
+        _piece(mv, 1, 1, ru, pu, last)
+    else:
+        _piece(mv, 1, 0, ru, pu, last)
+        _piece(mv, 1, 1, -2, station, station)
+    return True

@@ -18,13 +18,16 @@ from solvers.engine.kernels import (
     P_FIX,
     P_ROUTEFIX,
     P_TURN,
+    P_WBATT,
     R_BP,
     R_COST,
+    S_BP,
     apply_move,
     eval_move,
     eval_row,
     gen_insert_node,
     gen_relocate,
+    gen_relocate_station,
     gen_remove,
     gen_station_insert,
     gen_station_move,
@@ -43,6 +46,13 @@ OP_TWO_OPT_STAR = 16
 OP_STATION = 32
 OP_EMPTY = 64
 OP_ALL = 127
+#: Inter-trip relocate / Or-opt with the stations re-optimised in the same move (see :func:`_try_relocate_station`):
+#: ``OP_STATION_DROP`` lets the losing trip drop the station next to the removed segment, ``OP_STATION_ADD`` lets the
+#: receiving trip add a station next to the inserted segment. Not part of ``OP_ALL``, so that callers that pass
+#: ``OP_ALL`` keep their behaviour.
+OP_STATION_DROP = 128
+OP_STATION_ADD = 256
+OP_RELOCATE_STATION = OP_STATION_DROP | OP_STATION_ADD
 
 
 @njit(cache=True)
@@ -92,6 +102,103 @@ def _try_insert(mv, removal, st, buf, routes, rlen, fw, bw, fst, rinfo, node_rou
         apply_move(mv, buf, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos, D, T, TV, E, node, par)
         return True
     return False
+
+
+@njit(cache=True)
+def _best_removal(mv, st, ru, pu, seg, rv, pv, allow_drop, routes, rlen, fw, bw, fst, rinfo, D, T, TV, E, node,
+                  par):
+    """Cheapest way to take the segment ``pu..pu+seg-1`` out of trip ``ru``: as it is, or together with the charging
+    station just before or just after it. Returns ``(removal delta, drop)`` (``drop`` as in
+    :func:`~solvers.engine.kernels.gen_relocate_station`)."""
+    best = np.inf
+    best_drop = 0
+    last = pu + seg - 1
+    for drop in (0, -1, 1):
+        if drop != 0 and not allow_drop:
+            break
+        if drop == -1 and (pu < 2 or node[routes[ru, pu - 1], 5] == 0.0):
+            continue
+        if drop == 1 and (last + 1 > rlen[ru] or node[routes[ru, last + 1], 5] == 0.0):
+            continue
+        if not gen_relocate_station(mv, rlen, ru, pu, seg, rv, pv, drop, -1, 0):
+            continue
+        d = eval_row(mv, 0, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par) - rinfo[ru, R_COST]
+        if d < best:
+            best = d
+            best_drop = drop
+    return best, best_drop
+
+
+@njit(cache=True)
+def _try_relocate_station(mv, best_mv, removal, drop, ru, pu, seg, rv, pv, allow_add, near_st, st, buf, routes, rlen,
+                          fw, bw, fst, rinfo, node_route, node_pos, D, T, TV, E, node, par, eps):
+    """Inter-trip relocate with the stations re-optimised around the move (Schneider et al. 2014 evaluate moves
+    with the charging stops adapted; here in one first-improvement step):
+
+    * the losing trip drops an adjacent station when that is cheaper (``drop`` and ``removal`` come from
+      :func:`_best_removal`);
+    * when the receiving trip's battery violation grows, the move is also evaluated with a station (one of the
+      ``near_st`` of the arc ends) visited right before or right after the moved segment, and the best variant is
+      taken.
+
+    Returns True when an improving variant was applied.
+    """
+    gen_relocate_station(mv, rlen, ru, pu, seg, rv, pv, drop, -1, 0)
+    last = pu + seg - 1
+    has_station = False
+    for p in range(pu, last + 1):
+        if node[routes[ru, p], 5] > 0.0:
+            has_station = True
+    prev = routes[rv, pv]
+    nxt = routes[rv, pv + 1]
+    first = routes[ru, pu]
+    lastn = routes[ru, last]
+    inner = fw[ru, last, F_DIST] - fw[ru, pu, F_DIST]
+    ins = par[P_CPD] * (D[prev, first] + inner + D[lastn, nxt] - D[prev, nxt])
+    if rlen[rv] == 0:
+        ins += par[P_DURW] * par[P_TURN]
+        if par[P_ROUTEFIX] > 0.0:
+            ins += par[P_FIX]
+    if not has_station and removal + ins >= -eps:
+        return False
+    delta = removal + eval_row(mv, 1, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par) - rinfo[rv, R_COST]
+    if delta < -eps:
+        apply_move(mv, buf, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos, D, T, TV, E, node, par)
+        return True
+    grown = st[S_BP] - rinfo[rv, R_BP]
+    if not allow_add or grown <= 1e-9:
+        return False
+    # a station only adds distance and time: without the added battery violation the move must already pay
+    base = delta - par[P_WBATT] * grown
+    if base >= -eps:
+        return False
+    best = -eps
+    found = False
+    for side in range(2):
+        for k in range(2):
+            if side == 0:
+                x = prev if k == 0 else first
+                nb = prev
+            else:
+                x = lastn if k == 0 else nxt
+                nb = nxt
+            for s in near_st[x]:
+                if s == nb or node[s, 5] == 0.0:
+                    continue
+                a = prev if side == 0 else lastn
+                b = first if side == 0 else nxt
+                if base + par[P_CPD] * (D[a, s] + D[s, b] - D[a, b]) >= best:
+                    continue
+                gen_relocate_station(mv, rlen, ru, pu, seg, rv, pv, drop, s, side)
+                d = removal + eval_row(mv, 1, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par)
+                d -= rinfo[rv, R_COST]
+                if d < best:
+                    best = d
+                    best_mv[:, :] = mv
+                    found = True
+    if found:
+        apply_move(best_mv, buf, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos, D, T, TV, E, node, par)
+    return found
 
 
 @njit(cache=True)
@@ -185,7 +292,10 @@ def local_search(order, neigh, stations, near_st, ops, max_seg, dirty, routes, r
     station in). Or-opt segments are moved after ``v`` only. A pair is skipped when neither trip changed since
     ``u`` was last examined (the "timestamp" trick of HGS); at the start only pairs touching a ``dirty`` trip
     (changed since the last local search) are examined. Inter-trip relocates are pruned with the exact removal
-    delta plus the insertion's distance. Returns the number of applied moves.
+    delta plus the insertion's distance. With ``OP_RELOCATE_STATION`` (and stations in the problem) inter-trip
+    relocates are evaluated with the stations re-optimised around the move (:func:`_try_relocate_station`;
+    ``OP_STATION_DROP`` and ``OP_STATION_ADD`` switch its two halves).
+    Returns the number of applied moves.
     """
     n_nodes = node_route.shape[0]
     n_routes = rlen.shape[0]
@@ -197,6 +307,10 @@ def local_search(order, neigh, stations, near_st, ops, max_seg, dirty, routes, r
     rem = np.zeros(max_seg + 1)
     rem_u = np.full(max_seg + 1, -1, dtype=np.int64)
     rem_at = np.full(max_seg + 1, -1, dtype=np.int64)
+    rem_drop = np.zeros(max_seg + 1, dtype=np.int64)
+    st_drop = (ops & OP_STATION_DROP) != 0
+    st_add = (ops & OP_STATION_ADD) != 0
+    st_moves = (st_drop or st_add) and stations.shape[0] > 0
     sstamp = np.zeros(n_routes, dtype=np.int64)
     count = 2
     moves = 0
@@ -228,7 +342,19 @@ def local_search(order, neigh, stations, near_st, ops, max_seg, dirty, routes, r
                                 break
                             if not gen_relocate(mv, rlen, ru, pu, seg, rv, after):
                                 continue
-                            if ru != rv:
+                            if ru != rv and st_moves:
+                                if rem_u[seg] != u or rem_at[seg] != count:
+                                    rem[seg], rem_drop[seg] = _best_removal(
+                                        mv, st, ru, pu, seg, rv, after, st_drop, routes, rlen, fw, bw, fst, rinfo,
+                                        D, T, TV, E, node, par)
+                                    rem_u[seg] = u
+                                    rem_at[seg] = count
+                                applied = _try_relocate_station(
+                                    mv, best_mv, rem[seg], rem_drop[seg], ru, pu, seg, rv, after, st_add, near_st,
+                                    st, buf,
+                                    routes, rlen, fw, bw, fst, rinfo, node_route, node_pos, D, T, TV, E, node, par,
+                                    eps)
+                            elif ru != rv:
                                 if rem_u[seg] != u or rem_at[seg] != count:
                                     rem[seg] = _removal_delta(mv, st, routes, rlen, fw, bw, fst, rinfo,
                                                               D, T, TV, E, node, par)
