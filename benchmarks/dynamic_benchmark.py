@@ -9,7 +9,7 @@ and compares each with the full-information (hindsight) plan. Targets:
 
 Usage::
 
-    .venv/bin/python benchmarks/dynamic_benchmark.py [--classes c1,r1,rc1] [--limit N] [--seed 1]
+    .venv/bin/python benchmarks/dynamic_benchmark.py [--classes c1,r1,rc1] [--limit N] [--seed 1] [--jobs 2]
         [--out benchmarks/results/dynamic]
 """
 
@@ -83,12 +83,9 @@ def main() -> None:
     ap.add_argument("--safety-stock", type=int, default=None, help="override the default safety stock")
     ap.add_argument("--reservation", default=None, help="override the default thresholds, e.g. 0,1,1")
     ap.add_argument("--reopt-interval", type=float, default=None, help="override rules+reopt's interval")
-    ap.add_argument("--dispatch-value", type=float, default=None, help="override the idle-AMR dispatch value")
     ap.add_argument("--jobs", type=int, default=1, help="instances run in parallel (processes)")
     args = ap.parse_args()
     params = DynamicParams()
-    if args.dispatch_value is not None:
-        params = params.replace(dispatch_value=args.dispatch_value)
     if args.safety_stock is not None:
         params = params.replace(safety_stock=args.safety_stock)
     if args.reopt_interval is not None:

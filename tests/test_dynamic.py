@@ -263,3 +263,160 @@ def test_cli_sweep(shared_dir, tmp_path, capsys):
     assert len(text.splitlines()) == 1 + 4  # s=0: rules, greedy; s=1: rules, greedy
     assert (tmp_path / "sw" / "sweep.csv").is_file() and (tmp_path / "sw" / "sweep.png").is_file()
     assert main(["dynamic", "sweep", str(path), "--reservations", "01"]) == 2
+
+
+class ReoptRecorder(Recorder):
+    """``rules+reopt`` (ruin and recreate + relocation before every decision) under the same prefix checks."""
+
+    name = "reopt-recorder"
+
+    def __init__(self, params):
+        super().__init__(params)
+        from hospital_or.dynamic.policies import RulesReoptPolicy
+
+        self._reopt = RulesReoptPolicy(params, rng=np.random.default_rng(3))
+
+    def on_reveal(self, state, request):
+        self._check(state)
+        decision = self._reopt.on_reveal(state, request)
+        for plan in decision.plans.values():
+            for rid in plan.requests():
+                assert state.request_status(rid) in ("unassigned", "planned"), rid
+        return decision
+
+
+def test_reopt_keeps_prefixes_reveals_and_conservation(solomon):
+    params = FAST.replace(safety_stock=2)
+    policy = ReoptRecorder(params)
+    result = run_dynamic(solomon, policy, seed=2, params=params, hindsight=False)
+    assert policy.calls > 0 and policy._reopt.reopt_times
+    _assert_conserved(result)
+
+
+def _chain_state(solomon):
+    """Two AMRs on a trip (committed targets 9 and 14) and one waiting at the depot, as policy chains."""
+    from hospital_or.dynamic.policies import RulesReoptPolicy, _Chains
+
+    model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
+    policy = RulesReoptPolicy(DynamicParams(reopt_iterations=60), rng=np.random.default_rng(5))
+    arrays = model.to_arrays()
+    policy._eval = ChainEvaluator(arrays)
+    policy._is_station = arrays.is_station
+    ch = _Chains(3, 64, 3)
+    ch.max_trips = 1
+    chains = ([20, 3, 33, 7, 0], [12, 25, 5, 30, 0], [11, 38, 2, 0])
+    for a, seq in enumerate(chains):
+        policy._set_seq(ch, a, seq)
+    ch.in_trip[:2] = True
+    ch.last[:2] = (9, 14)
+    ch.t_dep[:] = (120.0, 150.0, 100.0)
+    ch.load0[:2] = (30.0, 20.0)
+    ch.trips[2] = 1
+    return policy, ch
+
+
+def test_ruin_recreate_conserves_nodes_and_never_worsens(solomon):
+    policy, ch = _chain_state(solomon)
+    before_nodes = sorted(int(x) for a in range(3) for x in ch.seqs[a, : ch.n_seq[a]] if x != 0)
+    before = policy._total(ch, range(3))
+    committed = (ch.in_trip.copy(), ch.last.copy(), ch.t_dep.copy(), ch.load0.copy())
+    changed = policy._ruin_recreate(ch, deadline=float("inf"))
+    after = policy._total(ch, range(3))
+    after_nodes = sorted(int(x) for a in range(3) for x in ch.seqs[a, : ch.n_seq[a]] if x != 0)
+    assert after_nodes == before_nodes  # every pending request is still planned, exactly once
+    assert after[0] <= before[0] + 1e-9 and after[1] <= before[1] + 1e-9
+    assert changed and after[0] < before[0]  # the hand-made chains are poor: some ruin and recreate must pay off
+    for old, new in zip(committed, (ch.in_trip, ch.last, ch.t_dep, ch.load0), strict=True):
+        assert np.array_equal(old, new)  # the committed targets and their timing are untouched
+    for a in range(3):  # every chain still ends its trips with a depot return
+        assert ch.n_seq[a] == 0 or ch.seqs[a, ch.n_seq[a] - 1] == 0
+
+
+def test_ruin_recreate_is_deterministic(solomon):
+    (p1, c1), (p2, c2) = _chain_state(solomon), _chain_state(solomon)
+    p1._ruin_recreate(c1, deadline=float("inf"))
+    p2._ruin_recreate(c2, deadline=float("inf"))
+    assert np.array_equal(c1.seqs, c2.seqs) and np.array_equal(c1.n_seq, c2.n_seq)
+
+
+def test_reservation_counts_amrs_still_at_the_depot(solomon):
+    """Spec 3.4's I(t): AMRs at the depot that have not left (a lazily planned trip counts), not only empty ones."""
+    from types import SimpleNamespace
+
+    from hospital_or.simulation.policy import AMRView, PendingPlan
+    from hospital_or.solution import Trip
+
+    model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
+    ids = [r.id for r in model.requests]
+
+    def view(i, on_trip, pending, trip):
+        return AMRView(i, "waiting", on_trip, model.depot.id, ids[0] if on_trip else None, 50.0, math.inf,
+                       10.0, trip, (), pending)
+
+    views = (
+        view(0, True, PendingPlan((ids[1],)), 1),  # out on its trip
+        view(1, False, PendingPlan((), (Trip((ids[2],), 300.0),)), 0),  # planned trip, not left yet
+        view(2, False, PendingPlan(), 0),  # idle
+        view(3, False, PendingPlan(), 1),  # back home, no trip left (max_trips = 1)
+    )
+    state = SimpleNamespace(problem=model, time=50.0, amrs=views)
+    policy = RulesPolicy(DynamicParams(safety_stock=4, reservation=(0, 1, 2)))
+    policy._prepare(state)
+    ch = policy._chains(state, views)
+    assert list(ch.at_depot) == [False, True, True, False]
+    assert list(ch.idle) == [False, False, True, False]
+    j = model.node_index[ids[5]]
+    _, _, _, count = policy._best_option(ch, j, 1, 50.0)
+    assert count == 2
+    # r_3 = 2: two AMRs at the depot are not more than two, so priority 3 may not take the idle AMR ...
+    cost3, amr3, _, _ = policy._best_option(ch, j, 3, 50.0)
+    assert amr3 != 2
+    # ... while r_2 = 1 < 2 leaves priority 2 every option, as without reservation (counting only the empty
+    # AMR, I = 1, would have forbidden it)
+    unreserved = RulesPolicy(DynamicParams(safety_stock=4, reservation=(0, 0, 0)))
+    unreserved._prepare(state)
+    assert policy._best_option(ch, j, 2, 50.0) == unreserved._best_option(ch, j, 2, 50.0)
+    assert policy._best_option(ch, j, 2, 50.0)[0] <= cost3
+
+
+def test_repair_switch(solomon):
+    params = FAST.replace(safety_stock=2)
+    on = RulesPolicy(params)
+    off = RulesPolicy(params.replace(repair=False))
+    a = run_dynamic(solomon, on, seed=6, params=params, hindsight=False)
+    b = run_dynamic(solomon, off, seed=6, params=params.replace(repair=False), hindsight=False)
+    _assert_conserved(a)
+    _assert_conserved(b)
+    assert on.reopt_times and not off.reopt_times
+    assert off.reopt_moves == 0
+    with pytest.raises(ValueError):
+        DynamicParams(reopt_iterations=-1)
+
+
+def test_bump_denies_only_lower_priority_pending_requests(solomon):
+    """Priority preemption: a request that would be denied takes the place of a pending lower-priority one."""
+    params = FAST.replace(safety_stock=0)
+    seen = []
+
+    class Bumper(Recorder):
+        def on_reveal(self, state, request):
+            decision = super().on_reveal(state, request)
+            if self.decisions and self.decisions[-1].action == "bump" and self.decisions[-1].request == request:
+                p = state.problem.request(request).priority
+                for rid in decision.reject:
+                    assert state.request_status(rid) == "planned"  # pending, never committed
+                    assert state.problem.request(rid).priority > p
+                assert any(request in plan.requests() for plan in decision.plans.values())
+                seen.append(request)
+            return decision
+
+    policy = Bumper(params)
+    result = run_dynamic(solomon, policy, seed=5, params=params, hindsight=False)
+    _assert_conserved(result)
+    assert seen, "no bump happened"
+    served = {v for t in result.solution.trips for v in t.visits}
+    assert set(seen) <= served
+    off = run_dynamic(solomon, RulesPolicy(params.replace(bump=False)), seed=5, params=params.replace(bump=False),
+                      hindsight=False)
+    assert not any(d.action == "bump" for d in off.decisions)
+    _assert_conserved(off)

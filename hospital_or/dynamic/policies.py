@@ -4,16 +4,31 @@ They implement the simulator's policy protocol (:mod:`hospital_or.simulation.pol
 ``j`` (priority ``p``) at time ``t``:
 
 - ``C_ins``: the cheapest feasible insertion into the *pending* part of an AMR that is not idle (the rest of its
-  current trip after the committed target, one of its later trips, or a new trip appended after its last one when
-  ``max_trips`` allows); priced by :mod:`solvers.insertion` on the engine kernels as
-  ``c_t Delta dist + sum_i w_{p_i} Delta (S_i - l_i)^+`` over the AMR's whole pending day (later trips included);
-  feasible = no added load, horizon or battery violation;
-- ``C_new``: dispatch an idle AMR (at the depot, nothing pending, trips left) on a new trip ``[j]`` leaving now;
+  current trip after the committed target, a planned trip that has not left yet, one of its later trips, or a new
+  trip appended after its last one when ``max_trips`` allows); priced by :mod:`solvers.insertion` on the engine
+  kernels as ``c_t Delta dist + sum_i w_{p_i} Delta (S_i - l_i)^+`` over the AMR's whole pending day (later trips
+  included); feasible = no added load, horizon or battery violation;
+- ``C_new``: dispatch an idle AMR (at the depot, nothing pending, trips left) on a new trip ``[j]``;
 - ``greedy``: take the cheapest of the two; reject only when nothing is feasible;
-- ``rules``: an idle AMR may take the request only if ``I(t) > r_p`` idle AMRs are left (reservation / safety
-  stock; ``r_1 = 0``); reject when the cheapest allowed option costs at least ``Lambda_p`` or nothing is feasible;
-- ``rules+reopt``: ``rules`` plus a periodic relocate descent over the pending parts of all AMRs
+- ``rules``: an idle AMR may take the request only if ``I(t) > r_p`` (reservation / safety stock; ``r_1 = 0``),
+  where ``I(t)`` counts the AMRs at the depot that have not left on their (last) trip -- spec 3.4's "``M`` minus
+  the AMRs on a trip": with lazy departures an AMR whose planned trip has not started is still available; reject
+  when the cheapest allowed option costs at least ``Lambda_p`` or nothing is feasible -- unless (``bump``, on by
+  default) the request can take the place of a pending request of lower priority for less than ``Lambda_p``
+  (chain change + the bumped request's denial loss); the bumped request is put back elsewhere when an allowed
+  option costs less than its own ``Lambda``, and denied otherwise (priority preemption; committed requests are
+  never bumped);
+- ``rules+reopt``: ``rules`` plus a periodic ruin-and-recreate re-optimisation of the pending parts of all AMRs
   (:class:`RulesReoptPolicy`).
+
+Waiting strategy: every planned trip that has not started leaves at its *lazy* start (the latest departure that
+adds no lateness, :func:`solvers.insertion.lazy_starts`), so AMRs wait at the depot, where their whole trip stays
+open to insertions; the stage-1 plan is run the same way (:func:`lazy_plan`).
+
+Repair (``params.repair``, all policies; spec 3.4's optional repair): after every accepted request, and before any
+denial, a relocate descent moves single pending requests between the pending parts when that lowers the total
+cost (a denied request is priced again after it). Its time is kept in ``reopt_times``; the insertion decision is
+timed separately (``decision_times``).
 
 The committed prefixes are never touched: decisions only replace :class:`PendingPlan` objects, which the simulator
 validates. Each ``on_reveal`` of a request that is not already planned is timed (``decision_times``, seconds).
@@ -54,7 +69,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """One stage-2 decision: ``action`` is ``"insert"``, ``"new"`` or ``"reject"``."""
+    """One stage-2 decision: ``action`` is ``"insert"``, ``"new"``, ``"reject"`` or ``"bump"`` (inserted in place
+    of a pending lower-priority request, which was put back elsewhere or denied)."""
 
     time: float
     request: str
@@ -141,7 +157,6 @@ class InsertionPolicy(BasePolicy):
         self._battery = float(arrays.battery_capacity)
         self._recharge_rate = float(arrays.recharge_rate)
         n_nodes = arrays.distance.shape[0]
-        self._day = (float(problem.depot.ready), float(problem.depot.horizon))
         self._length = 2 * n_nodes + 4 * max(1, problem.fleet.max_trips) + 8
 
     @property
@@ -238,23 +253,9 @@ class InsertionPolicy(BasePolicy):
                 best_ins = (float(delta[a]), a)
         options = [(best_ins[0], best_ins[0], best_ins[1])]
         if best_new[1] >= 0 and idle_count > self.reservation[p - 1]:  # I(t) > r_p: an idle AMR may take it
-            options.append((best_new[0] + self._dispatch_penalty(ch, best_new[1], j, now), best_new[0], best_new[1]))
+            options.append((best_new[0], best_new[0], best_new[1]))
         _, cost, amr = min(options)
         return cost, amr, (int(pos[amr]) if amr >= 0 else -1), idle_count
-
-    def _dispatch_penalty(self, ch: _Chains, a: int, j: int, now: float) -> float:
-        """Opportunity cost of sending idle AMR ``a`` out for ``j``: ``dispatch_value`` times the share of the day
-        left after the new trip returns (an AMR without trips left is lost for the rest of the day)."""
-        value = self.params.dispatch_value
-        if value <= 0:
-            return 0.0
-        if ch.trips[a] + 1 < ch.max_trips:
-            return 0.0  # it can leave again after this trip
-        seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]] + [j, 0]
-        starts = self._eval.lazy_starts(seq, bool(ch.in_trip[a]), int(ch.last[a]), float(ch.t_dep[a]))
-        end = self._eval.evaluate(seq, starts, bool(ch.in_trip[a]), int(ch.last[a]), float(ch.t_dep[a]))["end"]
-        t0, horizon = self._day
-        return value * max(0.0, horizon - end) / max(horizon - t0, 1e-9)
 
     def _apply_insertion(self, ch: _Chains, a: int, pos: int, j: int) -> None:
         """Insert node ``j`` at chain position ``pos`` of AMR ``a`` and update its status (no longer idle)."""
@@ -300,7 +301,29 @@ class InsertionPolicy(BasePolicy):
                 cost, amr, pos, idle_count = self._best_option(ch, j, p, now)
                 seconds += time.perf_counter() - tic
         reject = amr < 0 or (self.rules and cost >= denial)
-        if reject:
+        bump = None
+        if reject and self.rules and self.params.bump and problem.rejection_costs is not None:
+            tic = time.perf_counter()
+            bump = self._best_bump(ch, j, p, denial, now)
+            seconds += time.perf_counter() - tic
+        if bump is not None:
+            # priority preemption: j takes the place of a pending lower-priority request u, which is put back
+            # elsewhere when an allowed option costs less than its denial loss, and denied otherwise
+            cost, amr, u, pos = bump
+            self._remove(ch, amr, u)
+            self._apply_insertion(ch, amr, pos, j)
+            changed.add(amr)
+            pu = int(self._priority[u])
+            cost_u, amr_u, pos_u, _ = self._best_option(ch, u, pu, now)
+            if amr_u >= 0 and cost_u < problem.rejection_costs[pu - 1]:
+                self._apply_insertion(ch, amr_u, pos_u, u)
+                changed.add(amr_u)
+                rejected = ()
+            else:
+                rejected = (self._ids[u],)
+            changed |= self._repair(ch)
+            action = "bump"
+        elif reject:
             rejected = (request,) if problem.rejection_costs is not None else ()
             action = "reject"
         else:
@@ -312,6 +335,50 @@ class InsertionPolicy(BasePolicy):
         decision = Decision(plans={a: self._plan_for(ch, a, now) for a in sorted(changed)}, reject=rejected)
         self.decisions.append(DecisionRecord(now, request, p, action, amr, cost, idle_count, seconds))
         return decision
+
+    def _remove(self, ch: _Chains, a: int, u: int) -> None:
+        """Take node ``u`` out of AMR ``a``'s chain; a depot trip left empty is dropped."""
+        seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+        q = seq.index(u)
+        if q < len(seq) - 1 and seq[q + 1] == 0 and (q == 0 or seq[q - 1] == 0) and not (q == 0 and ch.in_trip[a]):
+            del seq[q : q + 2]
+        else:
+            del seq[q]
+        self._set_seq(ch, a, seq)
+
+    def _best_bump(self, ch: _Chains, j: int, p: int, denial: float,
+                   now: float) -> tuple[float, int, int, int] | None:
+        """Cheapest way to serve ``j`` in place of a pending request ``u`` of lower priority (``p_u > p``).
+
+        Net cost = the chain's cost change (``u`` out, ``j`` in at its cheapest feasible position) plus ``u``'s
+        denial loss; returns ``(net cost, amr, u, position)`` of the best option cheaper than ``j``'s own denial
+        loss ``denial``, or ``None``. Only pending (uncommitted) requests are considered.
+        """
+        if p >= 3:
+            return None
+        best = None
+        losses = self._problem.rejection_costs
+        for a in range(ch.seqs.shape[0]):
+            if ch.idle[a] or ch.n_seq[a] == 0:
+                continue
+            seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+            base_cost, base_viol = self._chain_cost(ch, a)
+            for u in seq:
+                if u == 0 or self._is_station[u] or int(self._priority[u]) <= p:
+                    continue
+                self._remove(ch, a, u)
+                cost_wo, viol_wo = self._chain_cost(ch, a)
+                sl = slice(a, a + 1)
+                delta, pos = self._eval.best_insertions(j, now, ch.seqs[sl], ch.n_seq[sl], ch.starts[sl],
+                                                        ch.in_trip[sl], ch.last[sl], ch.t_dep[sl], ch.load0[sl],
+                                                        ch.es0[sl], ch.allow_new[sl])
+                self._set_seq(ch, a, seq)
+                if pos[0] < 0 or viol_wo > base_viol + 1e-6:
+                    continue
+                net = cost_wo + float(delta[0]) - base_cost + float(losses[int(self._priority[u]) - 1])
+                if net < denial and (best is None or net < best[0]):
+                    best = (net, a, u, int(pos[0]))
+        return best
 
     def _chain_cost(self, ch: _Chains, a: int) -> tuple[float, float]:
         r = self._eval.evaluate(ch.seqs[a, : ch.n_seq[a]], ch.starts[a], bool(ch.in_trip[a]), int(ch.last[a]),
@@ -402,21 +469,31 @@ def lazy_plan(problem, solution):
 
 
 class RulesReoptPolicy(RulesPolicy):
-    """``rules+reopt``: ``rules`` plus a periodic relocate descent over every AMR's pending part.
+    """``rules+reopt``: ``rules`` plus a periodic large-neighbourhood re-optimisation of the pending parts.
 
     Before every insertion decision (or, with ``reopt_interval > 0``, at the first reveal after each
-    re-optimisation time, every ``reopt_interval`` time units), every pending request is taken out of its chain and
-    put back at its cheapest feasible position in any non-idle AMR's chain (the insertion kernel of
-    :mod:`solvers.insertion`) when that lowers the total cost; passes repeat until no move improves or
-    ``reopt_seconds`` have passed. Committed prefixes stay as they are (only pending nodes move) and no idle AMR is
-    dispatched. The time spent is kept in ``reopt_times`` (the insertion decision that follows is timed separately,
-    as for ``rules``).
+    re-optimisation time, every ``reopt_interval`` time units) the pending parts of all non-idle AMRs are improved
+    by a ruin-and-recreate search in the spirit of Hong's (2012) LNS for real-time VRPTW: ``reopt_iterations``
+    times, a random pending request and its nearest pending neighbours (2 to 8 requests) are taken out of their
+    chains and put back one by one, in random order, at their cheapest feasible position (the insertion kernel of
+    :mod:`solvers.insertion`); the result is kept when the total cost falls without adding violation. A relocate
+    descent follows. Committed prefixes stay as they are (only pending nodes move), no idle AMR is dispatched and no
+    trip is added. The time spent is kept in ``reopt_times`` (the insertion decision that follows is timed
+    separately, as for ``rules``); ``reopt_seconds`` caps one re-optimisation.
+
+    Parameters
+    ----------
+    params
+        Cost model and rules.
+    rng
+        Generator of the ruin-and-recreate search (default: seeded with 0, so a run is reproducible).
     """
 
     name = "rules+reopt"
 
-    def __init__(self, params: DynamicParams | None = None):
+    def __init__(self, params: DynamicParams | None = None, rng: np.random.Generator | None = None):
         super().__init__(params)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
         self._next: float | None = None
 
     def _before_insertion(self, state: SimState, ch: _Chains) -> set[int]:
@@ -428,8 +505,63 @@ class RulesReoptPolicy(RulesPolicy):
                 return set()
             self._next = state.time + interval
         tic = time.perf_counter()
-        changed = self._relocate_descent(ch, tic + self.params.reopt_seconds)
+        deadline = tic + self.params.reopt_seconds
+        changed = self._ruin_recreate(ch, deadline)
+        changed |= self._relocate_descent(ch, deadline)
         self.reopt_times.append(time.perf_counter() - tic)
+        return changed
+
+    def _pending_requests(self, ch: _Chains) -> list[tuple[int, int]]:
+        """``(node, amr)`` of every pending request of the non-idle AMRs."""
+        return [(int(u), a) for a in range(ch.seqs.shape[0]) if not ch.idle[a]
+                for u in ch.seqs[a, : ch.n_seq[a]] if u != 0 and not self._is_station[u]]
+
+    def _total(self, ch: _Chains, amrs) -> tuple[float, float]:
+        cost = viol = 0.0
+        for a in amrs:
+            c, v = self._chain_cost(ch, a)
+            cost += c
+            viol += v
+        return cost, viol
+
+    def _ruin_recreate(self, ch: _Chains, deadline: float) -> set[int]:
+        changed: set[int] = set()
+        allow = np.zeros_like(ch.allow_new)
+        usable = ~ch.idle
+        amrs = [a for a in range(ch.seqs.shape[0]) if usable[a]]
+        D = self._eval.D
+        for _ in range(self.params.reopt_iterations):
+            if time.perf_counter() >= deadline:
+                break
+            pending = self._pending_requests(ch)
+            if len(pending) < 2:
+                break
+            seed_node = pending[int(self.rng.integers(len(pending)))][0]
+            k = int(self.rng.integers(2, min(8, len(pending)) + 1))
+            nodes = sorted(pending, key=lambda x: (D[seed_node, x[0]], x[0]))[:k]
+            saved = (ch.seqs.copy(), ch.n_seq.copy())
+            before = self._total(ch, amrs)
+            touched = {a for _, a in nodes}
+            for u, a in nodes:
+                self._remove(ch, a, u)
+            ok = True
+            for i in self.rng.permutation(k):
+                u = nodes[int(i)][0]
+                delta, pos = self._eval.best_insertions(u, 0.0, ch.seqs, ch.n_seq, ch.starts, ch.in_trip, ch.last,
+                                                        ch.t_dep, ch.load0, ch.es0, allow)
+                delta = np.where(usable & (pos >= 0), delta, np.inf)
+                b = int(np.argmin(delta))
+                if not math.isfinite(delta[b]):
+                    ok = False
+                    break
+                self._insert(ch, b, int(pos[b]), u)
+                touched.add(b)
+            after = self._total(ch, amrs) if ok else (math.inf, math.inf)
+            if ok and after[0] < before[0] - 1e-6 and after[1] <= before[1] + 1e-6:
+                changed |= touched
+                self.reopt_moves += 1
+            else:
+                ch.seqs[:], ch.n_seq[:] = saved
         return changed
 
 
@@ -441,12 +573,14 @@ DYNAMIC_POLICIES: dict[str, type[InsertionPolicy]] = {
 }
 
 
-def make_dynamic(name: str, params: DynamicParams | None = None) -> InsertionPolicy:
-    """A new stage-2 policy by name (``greedy``, ``rules``)."""
+def make_dynamic(name: str, params: DynamicParams | None = None,
+                 rng: np.random.Generator | None = None) -> InsertionPolicy:
+    """A new stage-2 policy by name (``greedy``, ``rules``, ``rules+reopt``; ``rng`` seeds the latter's search)."""
     try:
-        return DYNAMIC_POLICIES[name](params)
+        cls = DYNAMIC_POLICIES[name]
     except KeyError:
         raise ValueError(f"unknown dynamic policy {name!r}; known: {', '.join(sorted(DYNAMIC_POLICIES))}") from None
+    return cls(params, rng=rng) if issubclass(cls, RulesReoptPolicy) else cls(params)
 
 
 def _register() -> None:

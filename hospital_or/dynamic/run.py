@@ -213,7 +213,7 @@ def run_dynamic(
     fleet = max(1, plan.amrs + params.safety_stock)  # M = m1 + s (at least one AMR is purchased)
     if fleet > model.fleet.max_vehicles:
         model = model.replace(fleet=dataclasses.replace(model.fleet, max_vehicles=fleet))
-    pol = make_dynamic(policy, params) if isinstance(policy, str) else policy
+    pol = make_dynamic(policy, params, rng=np.random.default_rng([seed, 2])) if isinstance(policy, str) else policy
     tic = time.perf_counter()
     sim = simulate(model, lazy_plan(model, plan.solution), pol, rng=np.random.default_rng(seed),
                    config=SimulationConfig(chargers_per_station=None, elevator_cars=None, n_amrs=fleet))
