@@ -54,6 +54,13 @@ def run_vns(problem: Problem, time_limit: float, seed: int,
     return result.best, time.perf_counter() - t, info
 
 
+def run_tabu(problem: Problem, time_limit: float, seed: int) -> tuple[Solution | None, float, dict]:
+    """The stage-1 tabu search of Paper B (issue 5) through the same ``solve`` entry point."""
+    t = time.perf_counter()
+    result = solve(problem, MaxRuntime(time_limit), seed, algo="tabu")
+    return result.best, time.perf_counter() - t, {"iterations": result.num_iterations}
+
+
 def run_pyvrp(problem: Problem, time_limit: float, seed: int) -> tuple[Solution | None, float, dict]:
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime as PyMaxRuntime
@@ -144,7 +151,7 @@ def run_ortools(problem: Problem, time_limit: float, seed: int) -> tuple[Solutio
     return Solution.from_routes(routes), wall, {}
 
 
-SOLVERS = {"vns": run_vns, "pyvrp": run_pyvrp, "ortools": run_ortools}
+SOLVERS = {"vns": run_vns, "tabu": run_tabu, "pyvrp": run_pyvrp, "ortools": run_ortools}
 
 
 def _bks(path: Path) -> dict[str, tuple[int, float]]:
@@ -273,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="what", required=True)
     p = sub.add_parser("solomon")
     p.add_argument("--instances", nargs="*")
-    p.add_argument("--solvers", nargs="+", default=["vns", "pyvrp", "ortools"], choices=list(SOLVERS))
+    p.add_argument("--solvers", nargs="+", default=["vns", "tabu", "pyvrp", "ortools"], choices=list(SOLVERS))
     p.add_argument("--time-limit", type=float, default=10.0)
     p = sub.add_parser("evrptw")
     p.add_argument("--instances", nargs="*")
