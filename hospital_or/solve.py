@@ -77,10 +77,20 @@ def solve(
     params = params if params is not None else VNSParams()
     arrays = problem.to_arrays()
     rng = np.random.default_rng(seed)
-    start = None
-    if initial is not None:
-        start = [trip for amr in initial.to_index_routes(problem) for trip in amr if trip]
-    out = vns(arrays, stop, rng, params, initial=start)
+    out = vns(arrays, stop, rng, params, initial=initial_trips(problem, initial))
+    return search_result(problem, out, seed, algo, params)
+
+
+def initial_trips(problem: Problem, initial: Solution | None) -> list[list[int]] | None:
+    """The trips of a start solution as node-index lists (what the array-level searches take)."""
+    if initial is None:
+        return None
+    return [trip for amr in initial.to_index_routes(problem) for trip in amr if trip]
+
+
+def search_result(problem: Problem, out, seed: int, algorithm: str, params) -> Result:
+    """Convert an array-level search outcome (VNS or tabu: ``best``, ``history``, ``iterations``, ``runtime``)
+    into a :class:`~hospital_or.result.Result` with its provenance."""
     best = None
     cost, distance, vehicles, trips = math.inf, 0.0, 0, 0
     if out.best is not None:
@@ -93,14 +103,14 @@ def solve(
         num_iterations=out.iterations,
         runtime=out.runtime,
         seed=int(seed),
-        algorithm=algo,
+        algorithm=algorithm,
         params=dataclasses.asdict(params),
         version=__version__,
         cost=cost,
         distance=distance,
         vehicles=vehicles,
         trips=trips,
-        moves=out.moves,
+        moves=getattr(out, "moves", 0),
     )
 
 

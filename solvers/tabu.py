@@ -24,13 +24,9 @@ Everything random comes from one seeded ``numpy.random.Generator``; with an iter
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numba import njit
@@ -41,6 +37,7 @@ from solvers.engine.neighbours import granular_neighbours
 from solvers.engine.operators import depot_insertion, initial_solution
 from solvers.engine.search import OP_ALL, OP_STATION
 from solvers.engine.state import RoutingEngine
+from solvers.params_file import TomlParams
 from solvers.routing_arrays import RoutingArrays
 from solvers.vns import PlanEvaluation, evaluate_plan
 
@@ -48,7 +45,7 @@ __all__ = ["TabuParams", "TabuResult", "move_attributes", "scan_neighbourhood", 
 
 
 @dataclass
-class TabuParams:
+class TabuParams(TomlParams, section="tabu"):
     """Parameters of the tabu search (defaults: spec 3.3, Cordeau et al. 2001, Schneider et al. 2014).
 
     Parameters
@@ -97,22 +94,6 @@ class TabuParams:
             raise ValueError("need max_iterations >= 0, max_no_improve >= 1 and fleet_interval >= 1")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ValueError("time_limit must be positive")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TabuParams:
-        """Build from a mapping; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown tabu parameter(s): {', '.join(unknown)}")
-        return cls(**data)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> TabuParams:
-        """Read a TOML file: keys at top level or in a ``[tabu]`` table."""
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-        return cls.from_dict(data.get("tabu", data))
 
 
 @dataclass

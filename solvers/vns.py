@@ -24,9 +24,7 @@ import dataclasses
 import logging
 import math
 import time
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,13 +42,14 @@ from solvers.engine.operators import (
 )
 from solvers.engine.search import OP_ALL, OP_EMPTY, OP_STATION_ADD, OP_STATION_DROP
 from solvers.engine.state import RoutingEngine
+from solvers.params_file import TomlParams
 from solvers.routing_arrays import RoutingArrays
 
 logger = logging.getLogger("solvers.vns")
 
 
 @dataclass
-class VNSParams:
+class VNSParams(TomlParams, section="vns"):
     """Parameters of the VNS (defaults: spec 2.7 [R] and Schneider et al. 2014 [C] where they exist).
 
     Parameters
@@ -147,22 +146,6 @@ class VNSParams:
         if self.k_max is not None:
             return self.k_max
         return len(CYCLIC_NEIGHBOURHOODS) if self.shaking == "cyclic" else 5
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VNSParams:
-        """Build from a mapping; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown VNS parameter(s): {', '.join(unknown)}")
-        return cls(**data)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> VNSParams:
-        """Read a TOML file: keys at top level or in a ``[vns]`` table; missing keys keep their defaults."""
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-        return cls.from_dict(data.get("vns", data))
 
     def to_dict(self) -> dict[str, Any]:
         """All parameters as a plain dict (TOML-ready except ``None``)."""

@@ -35,16 +35,17 @@ The reservation thresholds are clipped to the safety stock (``r_p <= s``, spec 3
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from solvers.params_file import TomlParams
 
 __all__ = ["DynamicParams", "load_dynamic_params"]
 
 
 @dataclass(frozen=True)
-class DynamicParams:
+class DynamicParams(TomlParams, section="dynamic"):
     """Cost model and decision-rule parameters of the dynamic AMR problem (see the module docstring)."""
 
     purchase_cost: float = 500.0
@@ -104,22 +105,6 @@ class DynamicParams:
         s = self.safety_stock
         r = self.reservation
         return (0, min(r[1], s), min(r[2], s))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DynamicParams:
-        """Build from a mapping; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown dynamic parameter(s): {', '.join(unknown)}")
-        return cls(**data)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> DynamicParams:
-        """Read a TOML file: keys at top level or in a ``[dynamic]`` table; missing keys keep their defaults."""
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-        return cls.from_dict(data.get("dynamic", data))
 
     def to_dict(self) -> dict[str, Any]:
         """All parameters as a plain dict (TOML-ready)."""

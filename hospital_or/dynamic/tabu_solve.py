@@ -10,14 +10,12 @@ Example
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from hospital_or import __version__
 from hospital_or.problem import Problem
-from hospital_or.result import Result, Statistics
+from hospital_or.result import Result
 from hospital_or.solution import Solution
+from hospital_or.solve import initial_trips, search_result
 from solvers.tabu import TabuParams, tabu_search
 
 __all__ = ["solve_tabu"]
@@ -52,28 +50,6 @@ def solve_tabu(
         The best feasible solution (``None`` when none was found) and the per-iteration statistics.
     """
     params = params if params is not None else TabuParams(max_iterations=10**9, max_no_improve=10**9)
-    arrays = problem.to_arrays()
-    start = None
-    if initial is not None:
-        start = [trip for amr in initial.to_index_routes(problem) for trip in amr if trip]
-    out = tabu_search(arrays, np.random.default_rng(seed), params, initial=start, stop=stop)
-    best = None
-    cost, distance, vehicles, trips = float("inf"), 0.0, 0, 0
-    if out.best is not None:
-        best = Solution.from_index_routes(problem, out.best.amrs)
-        cost, distance = out.best.cost, out.best.distance
-        vehicles, trips = out.best.vehicles, out.best.trips
-    return Result(
-        best=best,
-        stats=Statistics.from_history(out.history),
-        num_iterations=out.iterations,
-        runtime=out.runtime,
-        seed=int(seed),
-        algorithm="tabu",
-        params=dataclasses.asdict(params),
-        version=__version__,
-        cost=cost,
-        distance=distance,
-        vehicles=vehicles,
-        trips=trips,
-    )
+    out = tabu_search(problem.to_arrays(), np.random.default_rng(seed), params,
+                      initial=initial_trips(problem, initial), stop=stop)
+    return search_result(problem, out, seed, "tabu", params)
