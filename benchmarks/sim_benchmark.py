@@ -11,7 +11,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/sim_benchmark.py [--replications 200] [--cells-replications 30] [--repeats 2]
+    .venv/bin/python benchmarks/sim_benchmark.py [--replications 200] [--cells-replications 100] [--repeats 2]
         [--skip-grid]
 """
 
@@ -150,7 +150,8 @@ def grid_speedup(cell_replications: int, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replications", type=int, default=200)
-    parser.add_argument("--cells-replications", type=int, default=30)
+    parser.add_argument("--cells-replications", type=int, default=100,
+                        help="replications per grid cell (cells of ~1 s keep scheduling overhead small)")
     parser.add_argument("--repeats", type=int, default=2, help="runs per worker count (best time kept)")
     parser.add_argument("--skip-grid", action="store_true")
     args = parser.parse_args()
