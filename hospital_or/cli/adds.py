@@ -96,7 +96,7 @@ def register(cli: click.Group) -> None:
     @click.option("--n-plan", type=click.IntRange(1), default=8, show_default=True,
                   help="Planning scenarios of the IP.")
     @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
-    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
     def sequence_cmd(instance, method, layout_name, placement, walk, seed, n_eval, n_plan, solver, fmt):
         """Sequence the retrievals of INSTANCE (JSON from `adds generate`) and report the average picking time."""
         rep = sequence_report(instance, method, layout_name, seed, n_eval, n_plan, placement, walk, solver)
@@ -126,7 +126,7 @@ def register(cli: click.Group) -> None:
     @click.option("--n-plan", type=click.IntRange(1), default=8, show_default=True)
     @click.option("--seed", type=int, default=0, show_default=True)
     @click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
-    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
     @click.option("--out", type=click.Path(file_okay=False), default=None,
                   help="Write summary.csv, raw.csv, summary.json and apt.png here.")
     def compare_cmd(n_instances, sorting_means, orders, methods, layouts, n_eval, n_plan, seed, workers, fmt, out):

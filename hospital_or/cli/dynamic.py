@@ -56,7 +56,7 @@ def register(cli: click.Group) -> None:
     @click.option("--no-hindsight", is_flag=True, help="Skip the full-information plan.")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
                   help="Folder for routes.sol, routes.json, events.csv, decisions.csv, summary.json.")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
     def run(instance, policy, safety_stock, reservation, seed, params_path, no_hindsight, out_dir, fmt):
         """Run one dynamic day of INSTANCE (a file with reveal times) and report its cost."""
         from hospital_or.dynamic import run_dynamic, write_dynamic_outputs
@@ -93,7 +93,7 @@ def register(cli: click.Group) -> None:
     @click.option("--no-hindsight", is_flag=True)
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
                   help="Folder for sweep.csv and sweep.png.")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
     def sweep_cmd(instances, stocks, reservations, seed, params_path, no_hindsight, out_dir, fmt):
         """Cost components of the rules policy over safety stock x reservation thresholds (and greedy)."""
         import pandas as pd

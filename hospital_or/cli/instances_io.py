@@ -12,10 +12,10 @@ import click
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
+    type=click.Choice(["table", "json"]),
+    default="table",
     show_default=True,
-    help="Readable text or one JSON object.",
+    help="Readable table or one JSON object.",
 )
 def show(instance: str, fmt: str) -> None:
     """Summarise INSTANCE (our JSON, Solomon, dynamic Solomon or E-VRPTW)."""
