@@ -17,7 +17,17 @@ import math
 import numpy as np
 from numba import njit
 
-from solvers.engine.kernels import N_DEM, N_DUE, N_ISST, N_LW, N_READY, N_SERV, N_SVAR, clark_max
+from solvers.engine.kernels import (
+    N_DEM,
+    N_DUE,
+    N_ISST,
+    N_LW,
+    N_READY,
+    N_SERV,
+    N_SVAR,
+    clark_max,
+    expected_lateness,
+)
 
 # result fields of simulate_trip
 T_END_MU, T_END_VAR, T_END_Q, T_SOC, T_TIME_VIOL, T_BATT_VIOL, T_LOAD, T_DIST, T_LCOST = range(9)
@@ -61,7 +71,7 @@ def simulate_trip(trip, depart, soc0, D, T, TV, E, node, battery, min_soc, recha
                 out[T_TIME_VIOL] += max(0.0, mu_a + z * math.sqrt(var_a) - node[j, N_DUE])
             mu_s, var_s = clark_max(node[j, N_READY], mu_a, var_a)
             if soft:
-                out[T_LCOST] += node[j, N_LW] * max(0.0, mu_s - node[j, N_DUE])
+                out[T_LCOST] += node[j, N_LW] * expected_lateness(mu_a, var_a, node[j, N_DUE])
             mu, var = mu_s + node[j, N_SERV], var_s + node[j, N_SVAR]
         last = j
     out[T_END_MU] = mu

@@ -79,6 +79,18 @@ _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 @njit(cache=True)
+def expected_lateness(mu, var, due):
+    """``E[(A - due)^+]`` for ``A ~ N(mu, var)`` (spec 2.4); ``max(0, mu - due)`` when ``var == 0``."""
+    if var <= 0.0:
+        return max(0.0, mu - due)
+    sd = math.sqrt(var)
+    z = (due - mu) / sd
+    big_phi = 0.5 * math.erfc(-z / _SQRT2)
+    small_phi = math.exp(-0.5 * z * z) * _INV_SQRT2PI
+    return max(0.0, sd * small_phi + (mu - due) * (1.0 - big_phi))
+
+
+@njit(cache=True)
 def clark_max(e, mu, var):
     """Mean and variance of ``max(e, A)`` for ``A ~ N(mu, var)`` (Clark 1961); exact max when ``var == 0``."""
     if var <= 0.0:
@@ -198,7 +210,7 @@ def _visit(st, j, is_end, D, T, TV, E, node, par):
                 st[S_TP] += max(0.0, mu_a + par[P_Z] * math.sqrt(var_a) - node[j, N_DUE])
             mu_s, var_s = clark_max(node[j, N_READY], mu_a, var_a)
             if par[P_SOFT] > 0.0:
-                st[S_LC] += node[j, N_LW] * max(0.0, mu_s - node[j, N_DUE])
+                st[S_LC] += node[j, N_LW] * expected_lateness(mu_a, var_a, node[j, N_DUE])
             st[S_MU] = mu_s + node[j, N_SERV]
             st[S_VAR] = var_s + node[j, N_SVAR]
     st[S_LAST] = j
@@ -412,7 +424,7 @@ def update_route(r, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos, D, T
                     tp += max(0.0, mu_a + par[P_Z] * math.sqrt(var_a) - node[j, N_DUE])
                 mu_s, var_s = clark_max(node[j, N_READY], mu_a, var_a)
                 if par[P_SOFT] > 0.0:
-                    lc += node[j, N_LW] * max(0.0, mu_s - node[j, N_DUE])
+                    lc += node[j, N_LW] * expected_lateness(mu_a, var_a, node[j, N_DUE])
                 mu, var = mu_s + node[j, N_SERV], var_s + node[j, N_SVAR]
             fw[r, p, F_MU] = mu
             fw[r, p, F_VAR] = var
