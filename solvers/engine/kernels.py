@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 # node table columns
@@ -166,6 +167,23 @@ def _from_prefix(st, fw, routes, r, p):
     st[S_TP] = fw[r, p, F_TP]
     st[S_LC] = fw[r, p, F_LC]
     st[S_NN] = p
+
+
+@njit(cache=True)
+def _store_prefix(st, fw, r, p):
+    """Store the scratch state as the forward cache of position ``p`` of trip ``r`` (inverse of _from_prefix)."""
+    fw[r, p, F_DIST] = st[S_DIST]
+    fw[r, p, F_LOAD] = st[S_LOAD]
+    fw[r, p, F_ES] = st[S_ES]
+    fw[r, p, F_BP] = st[S_BP]
+    fw[r, p, F_DUR] = st[S_D]
+    fw[r, p, F_TW] = st[S_W]
+    fw[r, p, F_E] = st[S_E]
+    fw[r, p, F_L] = st[S_L]
+    fw[r, p, F_MU] = st[S_MU]
+    fw[r, p, F_VAR] = st[S_VAR]
+    fw[r, p, F_TP] = st[S_TP]
+    fw[r, p, F_LC] = st[S_LC]
 
 
 @njit(cache=True)
@@ -373,63 +391,19 @@ def update_route(r, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos, D, T
     routes[r, end] = 0
     gen = par[P_GEN] != 0.0
     usable = par[P_USABLE]
+    # forward caches: the same per-node step (_visit) that move evaluation uses, stored after every position
+    st = np.empty(N_S)
+    _start(st, par)
     fw[r, 0, :] = 0.0
-    fw[r, 0, F_E] = par[P_T0]
-    fw[r, 0, F_L] = par[P_HOR]
-    fw[r, 0, F_MU] = par[P_T0]
+    _store_prefix(st, fw, r, 0)
     for p in range(1, end + 1):
-        i = routes[r, p - 1]
         j = routes[r, p]
         is_end = p == end
-        station = (not is_end) and node[j, N_ISST] > 0.0
-        if not is_end and not station:
+        if not is_end and node[j, N_ISST] == 0.0:
             node_route[j] = r
             node_pos[j] = p
-        fw[r, p, F_DIST] = fw[r, p - 1, F_DIST] + D[i, j]
-        fw[r, p, F_LOAD] = fw[r, p - 1, F_LOAD] + (0.0 if (is_end or station) else node[j, N_DEM])
-        es_arr = fw[r, p - 1, F_ES] + E[i, j]
-        if is_end or station:
-            fw[r, p, F_BP] = fw[r, p - 1, F_BP] + max(0.0, es_arr - usable)
-            fw[r, p, F_ES] = 0.0
-        else:
-            fw[r, p, F_BP] = fw[r, p - 1, F_BP]
-            fw[r, p, F_ES] = es_arr
-        # duration segment (both modes: time model in fast mode, duration proxy in general mode)
-        if is_end:
-            sd, ej, lj = 0.0, par[P_T0], par[P_HOR]
-        elif station:
-            sd, ej, lj = par[P_G] * es_arr, par[P_T0], par[P_HOR]
-        else:
-            sd, ej, lj = node[j, N_SERV], node[j, N_READY], node[j, N_DUE]
-        d, w, e, l = seg_concat(
-            fw[r, p - 1, F_DUR], fw[r, p - 1, F_TW], fw[r, p - 1, F_E], fw[r, p - 1, F_L],
-            T[i, j], sd, 0.0, ej, lj,
-        )
-        fw[r, p, F_DUR] = d
-        fw[r, p, F_TW] = w
-        fw[r, p, F_E] = e
-        fw[r, p, F_L] = l
-        if gen:
-            mu_a = fw[r, p - 1, F_MU] + T[i, j]
-            var_a = fw[r, p - 1, F_VAR] + TV[i, j]
-            tp = fw[r, p - 1, F_TP]
-            lc = fw[r, p - 1, F_LC]
-            if is_end:
-                tp += max(0.0, mu_a + par[P_Z] * math.sqrt(var_a) - par[P_HOR])
-                mu, var = mu_a, var_a
-            elif station:
-                mu, var = mu_a + par[P_G] * es_arr, var_a
-            else:
-                if par[P_SOFT] == 0.0:
-                    tp += max(0.0, mu_a + par[P_Z] * math.sqrt(var_a) - node[j, N_DUE])
-                mu_s, var_s = clark_max(node[j, N_READY], mu_a, var_a)
-                if par[P_SOFT] > 0.0:
-                    lc += node[j, N_LW] * expected_lateness(mu_a, var_a, node[j, N_DUE])
-                mu, var = mu_s + node[j, N_SERV], var_s + node[j, N_SVAR]
-            fw[r, p, F_MU] = mu
-            fw[r, p, F_VAR] = var
-            fw[r, p, F_TP] = tp
-            fw[r, p, F_LC] = lc
+        _visit(st, j, is_end, D, T, TV, E, node, par)
+        _store_prefix(st, fw, r, p)
     # backward caches
     bw[r, end, :] = 0.0
     bw[r, end, B_E] = par[P_T0]
