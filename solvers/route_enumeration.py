@@ -117,6 +117,19 @@ class _Label:
     dead: bool = False  # dominated after it was queued
 
 
+def _dominates(a: _Label, b: _Label) -> bool:
+    """``a`` is at least as good as ``b`` in every resource (same node and served set assumed)."""
+    return (
+        a.time <= b.time + _EPS
+        and a.trip <= b.trip
+        and a.var <= b.var + _EPS
+        and a.soc >= b.soc - _EPS
+        and a.load <= b.load + _EPS
+        and a.dist <= b.dist + _EPS
+        and (a.scen is None or bool(np.all(a.scen <= b.scen + _EPS)))
+    )
+
+
 def _chains(ra: RoutingArrays, max_chain: int) -> list[tuple[int, ...]]:
     n, m = ra.n_requests, ra.n_stations
     stations = range(n + 1, n + m + 1)
@@ -189,28 +202,11 @@ class _Search:
     def _dominated(self, lab: _Label) -> bool:
         key = (lab.node, lab.mask)
         front = self.front.setdefault(key, [])
-        for o in front:
-            if (
-                o.time <= lab.time + _EPS
-                and o.trip <= lab.trip
-                and o.var <= lab.var + _EPS
-                and o.soc >= lab.soc - _EPS
-                and o.load <= lab.load + _EPS
-                and o.dist <= lab.dist + _EPS
-                and (o.scen is None or bool(np.all(o.scen <= lab.scen + _EPS)))
-            ):
-                return True
+        if any(_dominates(o, lab) for o in front):
+            return True
         keep = []
         for o in front:
-            if (
-                lab.time <= o.time + _EPS
-                and lab.trip <= o.trip
-                and lab.var <= o.var + _EPS
-                and lab.soc >= o.soc - _EPS
-                and lab.load <= o.load + _EPS
-                and lab.dist <= o.dist + _EPS
-                and (lab.scen is None or bool(np.all(lab.scen <= o.scen + _EPS)))
-            ):
+            if _dominates(lab, o):
                 o.dead = True  # queued labels that are now dominated are not expanded
             else:
                 keep.append(o)
