@@ -73,28 +73,33 @@ def _removal_delta(mv, st, routes, rlen, fw, bw, fst, rinfo, D, T, TV, E, node, 
 
 
 @njit(cache=True)
+def _insertion_bound(prev, nxt, into_empty, src, a, b, routes, fw, D, node, par):
+    """Distance (and empty-trip) cost of inserting positions ``a..b`` of trip ``src`` between nodes ``prev`` and
+    ``nxt``, and whether the segment holds a station. Without a station it is a lower bound of the insertion's
+    cost change (penalties cannot fall when visits are added)."""
+    has_station = False
+    for p in range(a, b + 1):
+        if node[routes[src, p], 5] > 0.0:
+            has_station = True
+    first = routes[src, a]
+    last = routes[src, b]
+    inner = fw[src, b, F_DIST] - fw[src, a, F_DIST]
+    ins = par[P_CPD] * (D[prev, first] + inner + D[last, nxt] - D[prev, nxt])
+    if into_empty:
+        ins += par[P_DURW] * par[P_TURN]
+        if par[P_ROUTEFIX] > 0.0:
+            ins += par[P_FIX]
+    return ins, has_station
+
+
+@njit(cache=True)
 def _try_insert(mv, removal, st, buf, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos,
                 D, T, TV, E, node, par, eps):
     """Inter-trip relocate with a known removal delta: prune with the insertion's distance (penalties of the
     receiving trip cannot fall when visits without a station are added), then evaluate the receiving trip only."""
     r = mv[1, M_T]
-    a = mv[1, M_1A]
-    b = mv[1, M_1B]
-    src = mv[1, M_1R]
-    has_station = False
-    for p in range(a, b + 1):
-        if node[routes[src, p], 5] > 0.0:
-            has_station = True
-    prev = routes[r, mv[1, M_PE]]
-    nxt = routes[r, mv[1, M_SS]]
-    first = routes[src, a]
-    last = routes[src, b]
-    inner = fw[src, b, F_DIST] - fw[src, a, F_DIST]
-    ins = par[P_CPD] * (D[prev, first] + inner + D[last, nxt] - D[prev, nxt])
-    if rlen[r] == 0:
-        ins += par[P_DURW] * par[P_TURN]
-        if par[P_ROUTEFIX] > 0.0:
-            ins += par[P_FIX]
+    ins, has_station = _insertion_bound(routes[r, mv[1, M_PE]], routes[r, mv[1, M_SS]], rlen[r] == 0, mv[1, M_1R],
+                                        mv[1, M_1A], mv[1, M_1B], routes, fw, D, node, par)
     if not has_station and removal + ins >= -eps:
         return False
     delta = removal + eval_row(mv, 1, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par) - rinfo[r, R_COST]
@@ -144,21 +149,11 @@ def _try_relocate_station(mv, best_mv, removal, drop, ru, pu, seg, rv, pv, allow
     Returns True when an improving variant was applied.
     """
     gen_relocate_station(mv, rlen, ru, pu, seg, rv, pv, drop, -1, 0)
-    last = pu + seg - 1
-    has_station = False
-    for p in range(pu, last + 1):
-        if node[routes[ru, p], 5] > 0.0:
-            has_station = True
     prev = routes[rv, pv]
     nxt = routes[rv, pv + 1]
     first = routes[ru, pu]
-    lastn = routes[ru, last]
-    inner = fw[ru, last, F_DIST] - fw[ru, pu, F_DIST]
-    ins = par[P_CPD] * (D[prev, first] + inner + D[lastn, nxt] - D[prev, nxt])
-    if rlen[rv] == 0:
-        ins += par[P_DURW] * par[P_TURN]
-        if par[P_ROUTEFIX] > 0.0:
-            ins += par[P_FIX]
+    lastn = routes[ru, pu + seg - 1]
+    ins, has_station = _insertion_bound(prev, nxt, rlen[rv] == 0, ru, pu, pu + seg - 1, routes, fw, D, node, par)
     if not has_station and removal + ins >= -eps:
         return False
     delta = removal + eval_row(mv, 1, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par) - rinfo[rv, R_COST]
