@@ -184,6 +184,20 @@ def _score(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, r
     return score, delta
 
 
+
+@njit(cache=True)
+def _consider(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo, D, T, TV, E, node, par,
+              st, attr, best_score, best_delta, best_mv):
+    """Score move ``mv`` and keep it in ``best_mv`` when it beats ``best_score``; returns the new best score and
+    delta."""
+    s, d = _score(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo, D, T, TV, E, node, par,
+                  st, attr, best_score)
+    if s < best_score:
+        best_mv[:, :] = mv
+        return s, d
+    return best_score, best_delta
+
+
 @njit(cache=True)
 def scan_neighbourhood(neigh, n_req, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
                        node_route, D, T, TV, E, node, par, mv, best_mv, st, attr, node_pos, max_seg):
@@ -219,45 +233,30 @@ def scan_neighbourhood(neigh, n_req, it, cur, best_cost, tabu, freq, div, routes
                     break  # between trips: single relocate; Or-opt only inside a trip (intensification)
                 for pos in (pv, pv - 1):
                     if K.gen_relocate(mv, rlen, ru, pu, seg, rv, pos):
-                        s, d = _score(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
-                                      D, T, TV, E, node, par, st, attr, best_score)
-                        if s < best_score:
-                            best_score = s
-                            best_delta = d
-                            best_mv[:, :] = mv
+                        best_score, best_delta = _consider(
+                            mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
+                            D, T, TV, E, node, par, st, attr, best_score, best_delta, best_mv)
             if ru != rv and u < v and K.gen_swap(mv, rlen, ru, pu, rv, pv):
-                s, d = _score(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
-                              D, T, TV, E, node, par, st, attr, best_score)
-                if s < best_score:
-                    best_score = s
-                    best_delta = d
-                    best_mv[:, :] = mv
+                best_score, best_delta = _consider(
+                    mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
+                    D, T, TV, E, node, par, st, attr, best_score, best_delta, best_mv)
             if ru != rv:
                 for a_pos, b_pos in ((pu, pv - 1), (pu - 1, pv)):
                     if K.gen_two_opt_star(mv, rlen, ru, a_pos, rv, b_pos):
-                        s, d = _score(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
-                                      D, T, TV, E, node, par, st, attr, best_score)
-                        if s < best_score:
-                            best_score = s
-                            best_delta = d
-                            best_mv[:, :] = mv
+                        best_score, best_delta = _consider(
+                            mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
+                            D, T, TV, E, node, par, st, attr, best_score, best_delta, best_mv)
             else:
                 lo = pu if pu < pv else pv - 1
                 hi = pv if pu < pv else pu - 1
                 if K.gen_two_opt(mv, rlen, ru, lo, hi):
-                    s, d = _score(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
-                                  D, T, TV, E, node, par, st, attr, best_score)
-                    if s < best_score:
-                        best_score = s
-                        best_delta = d
-                        best_mv[:, :] = mv
+                    best_score, best_delta = _consider(
+                        mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
+                        D, T, TV, E, node, par, st, attr, best_score, best_delta, best_mv)
         if empty >= 0 and empty != ru and rlen[ru] > 1 and K.gen_relocate(mv, rlen, ru, pu, 1, empty, 0):
-            s, d = _score(mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
-                          D, T, TV, E, node, par, st, attr, best_score)
-            if s < best_score:
-                best_score = s
-                best_delta = d
-                best_mv[:, :] = mv
+            best_score, best_delta = _consider(
+                mv, it, cur, best_cost, tabu, freq, div, routes, rlen, fw, bw, fst, rinfo,
+                D, T, TV, E, node, par, st, attr, best_score, best_delta, best_mv)
     return best_score, best_delta
 
 
