@@ -10,7 +10,7 @@ and compares each with the full-information (hindsight) plan. Targets:
 Usage::
 
     .venv/bin/python benchmarks/dynamic_benchmark.py [--classes c1,r1,rc1] [--limit N] [--seed 1] [--jobs 2]
-        [--out benchmarks/results/dynamic]
+        [--forecast resample|none] [--departure-slack-share 0.5] [--out benchmarks/results/dynamic]
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def run_instance(path: Path, seed: int, params: DynamicParams) -> tuple[list[dic
             "fleet": d["fleet"], "dynamic": d["dynamic"], "served": d["served"], "rejected": d["rejected"],
             "cost": d["cost"], **d["components"], "hindsight_cost": d["hindsight_cost"],
             "hindsight_amrs": d["hindsight_amrs"], "gap_pct": d["hindsight_gap_pct"],
+            **{f"h_{k}": v for k, v in d["hindsight_components"].items()},
             "feasible": d["feasible"], "decision_ms_median": d["decision_ms"]["median"],
             "decision_ms_p99": d["decision_ms"]["p99"], "reopt_ms_median": d["reopt_ms"]["median"],
             "reopt_ms_p99": d["reopt_ms"]["p99"], "stage1_s": stage1_s, "hindsight_s": hindsight_s,
@@ -83,6 +84,8 @@ def main() -> None:
     ap.add_argument("--safety-stock", type=int, default=None, help="override the default safety stock")
     ap.add_argument("--reservation", default=None, help="override the default thresholds, e.g. 0,1,1")
     ap.add_argument("--reopt-interval", type=float, default=None, help="override rules+reopt's interval")
+    ap.add_argument("--forecast", default=None, choices=("resample", "none"), help="override the stage-1 forecast")
+    ap.add_argument("--departure-slack-share", type=float, default=None, help="override the waiting strategy")
     ap.add_argument("--jobs", type=int, default=1, help="instances run in parallel (processes)")
     args = ap.parse_args()
     params = DynamicParams()
@@ -90,6 +93,10 @@ def main() -> None:
         params = params.replace(safety_stock=args.safety_stock)
     if args.reopt_interval is not None:
         params = params.replace(reopt_interval=args.reopt_interval)
+    if args.forecast is not None:
+        params = params.replace(forecast=args.forecast)
+    if args.departure_slack_share is not None:
+        params = params.replace(departure_slack_share=args.departure_slack_share)
     if args.reservation is not None:
         params = params.replace(reservation=tuple(int(x) for x in args.reservation.split(",")))
     out = Path(args.out)
@@ -110,7 +117,8 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     frame.to_csv(out / "per_instance.csv", index=False)
     summary = frame.groupby(["class", "policy"])[["cost", "hindsight_cost", "gap_pct", "served", "rejected",
-                                                  "purchase", "transport", "delay", "denial"]].mean()
+                                                  "purchase", "transport", "delay", "denial", "h_purchase",
+                                                  "h_transport", "h_delay", "h_denial"]].mean()
     overall = frame.groupby("policy")[["cost", "hindsight_cost", "gap_pct", "rejected"]].mean()
     t = np.asarray(times)
     ro = np.asarray(reopt_times) if reopt_times else np.zeros(1)
@@ -135,7 +143,8 @@ def main() -> None:
     print(summary.to_string(float_format=lambda x: f"{x:.1f}"))
     print(overall.to_string(float_format=lambda x: f"{x:.1f}"))
     setting = {"safety_stock": params.safety_stock, "reservation": list(params.reservation), "seed": args.seed,
-               "reopt_interval": params.reopt_interval}
+               "reopt_interval": params.reopt_interval, "forecast": params.forecast,
+               "departure_slack_share": params.departure_slack_share}
     print(json.dumps({"setting": setting, "decision_time": decision, "targets": verdict}, indent=1))
     (out / "summary.txt").write_text(summary.to_string(float_format=lambda x: f"{x:.1f}") + "\n")
     (out / "targets.json").write_text(json.dumps({"setting": setting, "decision_time": decision, "targets": verdict},

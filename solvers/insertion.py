@@ -201,11 +201,13 @@ class ChainEvaluator:
                                      self.turnaround, self.depot_charging, tol)
 
     def lazy_starts(self, seq: list[int] | np.ndarray, in_trip: bool, last: int, t_dep: float, load0: float = 0.0,
-                    es0: float = 0.0) -> np.ndarray:
-        """Latest lateness-neutral departures of the chain's depot-starting trips (see :func:`lazy_starts`)."""
+                    es0: float = 0.0, share: float = 1.0) -> np.ndarray:
+        """Lateness-neutral departures of the chain's depot-starting trips, using ``share`` of the slack (see
+        :func:`lazy_starts`)."""
         seq = np.asarray(seq, dtype=np.int64)
         return lazy_starts(seq, seq.size, bool(in_trip), int(last), float(t_dep), float(load0), float(es0), self.D,
-                           self.T, self.TV, self.E, self.node, self.par, self.turnaround, self.depot_charging)
+                           self.T, self.TV, self.E, self.node, self.par, self.turnaround, self.depot_charging,
+                           float(share))
 
     def warm_up(self) -> None:
         """Compile the kernels (so the first timed decision does not pay for it)."""
@@ -221,13 +223,16 @@ class ChainEvaluator:
 
 
 @njit(cache=True)
-def lazy_starts(seq, n_seq, in_trip, last, t_dep, load0, es0, D, T, TV, E, node, par, turnaround, depot_charging):
+def lazy_starts(seq, n_seq, in_trip, last, t_dep, load0, es0, D, T, TV, E, node, par, turnaround, depot_charging,
+                share=1.0):
     """Latest departure of every depot-starting trip of a chain that adds no lateness and no horizon excess.
 
     Trips leave as late as possible ("lazy dispatch"): an AMR waiting at the depot keeps its first visit open to
-    insertions. Trip by trip, the departure is delayed by the forward time slack
+    insertions. Trip by trip, the departure is delayed by ``share`` times the forward time slack
     ``min_k (waits at visits 1..k + max(0, l_k - S_k))`` (and the slack to the horizon) of the trip run from the
-    earliest possible departure; the next trip then starts from the delayed return. Returns one start per trip.
+    earliest possible departure (``share = 1``: no slack left; ``share < 1`` keeps the rest of the slack as waiting
+    time on the way, room for later insertions); the next trip then starts from the delayed return. Returns one
+    start per trip.
     """
     st = np.zeros(K.N_S)
     out = np.zeros(n_seq + 1)
@@ -262,7 +267,7 @@ def lazy_starts(seq, n_seq, in_trip, last, t_dep, load0, es0, D, T, TV, E, node,
         mu_back = st[K.S_MU] + T[int(st[K.S_LAST]), 0]
         slack = min(slack, waits + max(0.0, par[K.P_HOR] - mu_back))
         # only the last trip waits: delaying an earlier one would push the trips after it
-        start = free + max(0.0, slack) if q + 1 >= n_seq else free
+        start = free + share * max(0.0, slack) if q + 1 >= n_seq else free
         out[n_out] = start
         n_out += 1
         # pass 2: the return from the delayed start

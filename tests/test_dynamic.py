@@ -10,7 +10,7 @@ import pytest
 
 from hospital_or.checker import check
 from hospital_or.dynamic import DynamicParams, GreedyPolicy, RulesPolicy, run_dynamic
-from hospital_or.dynamic.model import dynamic_problem, known_requests
+from hospital_or.dynamic.model import dynamic_problem, forecast_requests, known_requests, stage1_plan
 from hospital_or.io import read_instance
 from hospital_or.paths import PACKAGE_INSTANCES
 from hospital_or.simulation.policy import POLICIES
@@ -395,7 +395,7 @@ def test_repair_switch(solomon):
 
 def test_bump_denies_only_lower_priority_pending_requests(solomon):
     """Priority preemption: a request that would be denied takes the place of a pending lower-priority one."""
-    params = FAST.replace(safety_stock=0)
+    params = FAST.replace(safety_stock=0, forecast="none")  # no room reserved for later requests: bumps happen
     seen = []
 
     class Bumper(Recorder):
@@ -420,3 +420,66 @@ def test_bump_denies_only_lower_priority_pending_requests(solomon):
                       hindsight=False)
     assert not any(d.action == "bump" for d in off.decisions)
     _assert_conserved(off)
+
+
+def test_forecast_requests_bootstrap_the_known_demand(solomon):
+    model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
+    known = {r.id: r for r in known_requests(model).requests}
+    later = model.n_requests - len(known)
+    ghosts = forecast_requests(model, DynamicParams(forecast_scale=0.5), np.random.default_rng(3))
+    assert len(ghosts) == round(0.5 * later) > 0
+    assert len({g.id for g in ghosts}) == len(ghosts) and not {g.id for g in ghosts} & set(known)
+    windows = {(k.ready, k.due) for k in known.values()}
+    for g in ghosts:  # a known request's place and load with a known (nearby) window, known from the start
+        assert g.reveal == 0.0 and (g.ready, g.due) in windows
+        assert any((g.x, g.y, g.service, g.demand, g.priority) == (k.x, k.y, k.service, k.demand, k.priority)
+                   for k in known.values())
+    # windows come from neighbours: exact twins of a known request are the exception, not the rule
+    twins = sum(any((g.x, g.y, g.ready, g.due) == (k.x, k.y, k.ready, k.due) for k in known.values()) for g in ghosts)
+    assert twins < len(ghosts) / 2
+    again = forecast_requests(model, DynamicParams(forecast_scale=0.5), np.random.default_rng(3))
+    assert again == ghosts
+    assert forecast_requests(model, DynamicParams(forecast="none"), np.random.default_rng(3)) == ()
+
+
+def test_stage1_plan_with_forecast_serves_exactly_the_known_requests(solomon):
+    params = DynamicParams(stage1_iterations=60)
+    model = dynamic_problem(solomon, params, np.random.default_rng(1))
+    known = known_requests(model)
+    with_forecast = stage1_plan(model, params, np.random.default_rng(2))
+    without = stage1_plan(model, params.replace(forecast="none"), np.random.default_rng(2))
+    for plan in (with_forecast, without):
+        visited = [v for a in plan.solution.amrs for t in a.trips for v in t.visits]
+        assert sorted(visited) == sorted(r.id for r in known.requests)
+        assert check(known, plan.solution).feasible
+        assert plan.amrs >= plan.solution.num_vehicles
+    # the forecast plans about twice the volume: it needs more AMRs than the known requests alone
+    assert with_forecast.amrs > without.amrs
+
+
+def test_departure_slack_share(solomon):
+    model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
+    ev = ChainEvaluator(model.to_arrays())
+    seq = [12, 5, 20, 0]
+    lazy = ev.lazy_starts(seq, False, 0, 0.0)[0]
+    half = ev.lazy_starts(seq, False, 0, 0.0, share=0.5)[0]
+    early = ev.lazy_starts(seq, False, 0, 0.0, share=0.0)[0]
+    assert early == 0.0 and lazy > 0.0 and math.isclose(half, 0.5 * lazy)
+    base = ev.evaluate(seq, [0.0], False, 0, 0.0)
+    for start in (lazy, half):  # a later departure within the slack adds no lateness
+        assert math.isclose(ev.evaluate(seq, [start], False, 0, 0.0)["cost"], base["cost"], abs_tol=1e-6)
+    with pytest.raises(ValueError):
+        DynamicParams(departure_slack_share=1.5)
+    with pytest.raises(ValueError):
+        DynamicParams(forecast="oracle")
+
+
+def test_hospital_parameter_file(hospital):
+    """The hospital-unit parameters load, keep w_1/w_3 = 10, and give a conserved day with a full-information
+    reference (whose one-trip-per-AMR variant may need more AMRs than the multi-trip fleet limit)."""
+    params = DynamicParams.from_file(PACKAGE_INSTANCES / "params" / "dynamic_hospital.toml")
+    assert params.purchase_cost == 50.0 and math.isclose(params.lateness_weights[0] / params.lateness_weights[2], 10)
+    params = params.replace(stage1_iterations=20, hindsight_iterations=20)
+    result = run_dynamic(hospital, "rules", seed=3, params=params)
+    _assert_conserved(result)
+    assert math.isfinite(result.hindsight_cost) and result.to_dict()["hindsight_components"]["purchase"] > 0

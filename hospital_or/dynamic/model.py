@@ -5,7 +5,14 @@
   rejection allowed at ``Lambda_p``, ``c_p`` per AMR and ``c_t`` per distance unit; priorities drawn i.i.d. from the
   priority mix when the file carries none.
 - :func:`stage1_plan` plans the requests known at the start of the day (``reveal <= depot.ready``) by tabu search
-  (:mod:`solvers.tabu`); its AMRs are ``m1``.
+  (:mod:`solvers.tabu`); its AMRs are ``m1``. With ``params.forecast = "resample"`` (the default) the plan is made
+  for the known requests *plus forecast requests* (:func:`forecast_requests`): as many as the day's volume forecast
+  (the number of requests revealed later, times ``forecast_scale``), each a copy of a known request drawn at random
+  with the time window of a nearby known request (a bootstrap of the known demand). The forecast requests are then
+  taken out of the plan. They reserve room in the prior routes where later requests are likely to appear and make
+  ``m1`` the fleet the whole day needs, so the prior routes look like the full-information plan instead of packing
+  the known requests into the fewest AMRs (multiple-scenario planning in the spirit of Bent and Van Hentenryck,
+  2004, with one bootstrap scenario; our reconstruction, not in spec 3.3).
 - :func:`hindsight_plan` is the same instance with every request known in advance: the tabu search plans all
   requests (reveal times ignored; multi-trip problems also try one trip per AMR and keep the cheaper plan), then
   every trip is delayed just enough that no AMR leaves for a request before it is revealed (the checker's
@@ -24,7 +31,7 @@ import numpy as np
 
 from hospital_or.checker import check
 from hospital_or.dynamic.params import DynamicParams
-from hospital_or.problem import Problem, StochasticModel
+from hospital_or.problem import Problem, Request, StochasticModel
 from hospital_or.report import Report
 from hospital_or.solution import AMRPlan, Solution, Trip
 from solvers.tabu import TabuParams, tabu_search
@@ -34,10 +41,16 @@ __all__ = [
     "assign_priorities",
     "cost_components",
     "dynamic_problem",
+    "forecast_requests",
     "hindsight_plan",
     "known_requests",
     "stage1_plan",
 ]
+
+#: Prefix of the ids of forecast requests (they never leave :func:`stage1_plan`).
+FORECAST_PREFIX = "~forecast-"
+#: A forecast request takes the time window of one of this many known requests nearest to its location.
+FORECAST_NEIGHBOURS = 3
 
 
 def assign_priorities(problem: Problem, mix: tuple[float, float, float], rng: np.random.Generator) -> Problem:
@@ -118,9 +131,77 @@ def _tabu_plan(problem: Problem, rng: np.random.Generator, iterations: int, time
     return StagePlan(solution, solution.num_vehicles, float(result.best.cost), result.runtime, result.iterations)
 
 
+def forecast_requests(problem: Problem, params: DynamicParams, rng: np.random.Generator) -> tuple[Request, ...]:
+    """Forecast requests for the stage-1 plan: a bootstrap sample of the known requests.
+
+    Their number is ``round(forecast_scale * n_later)``, with ``n_later`` the requests revealed after the start of
+    the day (a volume forecast). Each copies a known request ``k`` drawn uniformly with replacement (location,
+    floor, demand, service time, priority) and takes the time window of one of the ``FORECAST_NEIGHBOURS`` known
+    requests nearest to ``k`` (drawn uniformly; ``k``'s own window when that one cannot be met at ``k``'s
+    location): exact twins of a known request would need a second AMR at the same place and time, which later
+    requests, at other places with other windows, do not. Forecast requests are known from the start. None when
+    ``params.forecast == "none"`` or nothing is known.
+    """
+    if params.forecast == "none":
+        return ()
+    t0 = problem.depot.ready
+    known = [r for r in problem.requests if r.reveal <= t0]
+    n_later = problem.n_requests - len(known)
+    count = round(params.forecast_scale * n_later)
+    if not known or count <= 0:
+        return ()
+    index = problem.node_index
+    at = np.array([index[r.id] for r in known])
+    dist = problem.distance_matrix[np.ix_(at, at)]
+    travel = problem.travel_time_matrix
+    n_near = min(FORECAST_NEIGHBOURS, len(known) - 1)
+    ghosts = []
+    for i, k in enumerate(rng.integers(len(known), size=count)):
+        base = known[int(k)]
+        ready, due = base.ready, base.due
+        if n_near > 0:
+            order = [int(x) for x in np.argsort(dist[k], kind="stable") if x != k][:n_near]
+            other = known[order[int(rng.integers(n_near))]]
+            node = index[base.id]
+            arrival = t0 + travel[0, node]
+            if other.due >= arrival and max(other.ready, arrival) + base.service + travel[node, 0] <= (
+                    problem.depot.horizon):
+                ready, due = other.ready, other.due
+        ghosts.append(dataclasses.replace(base, id=f"{FORECAST_PREFIX}{i}", reveal=0.0, ready=ready, due=due))
+    return tuple(ghosts)
+
+
+def _drop_requests(solution: Solution, ids: set[str], stations: set[str]) -> Solution:
+    """``solution`` without the visits in ``ids``; trips left with stations only, and AMRs left empty, are dropped."""
+    amrs = []
+    for plan in solution.amrs:
+        trips = []
+        for trip in plan.trips:
+            visits = tuple(v for v in trip.visits if v not in ids)
+            if any(v not in stations for v in visits):
+                trips.append(Trip(visits, trip.earliest_start))
+        if trips:
+            amrs.append(AMRPlan(tuple(trips)))
+    return Solution(tuple(amrs), tuple(r for r in solution.rejected if r not in ids))
+
+
 def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generator) -> StagePlan:
-    """Tabu-search plan of the requests known in advance (spec 3.3) of the dynamic ``problem``."""
-    return _tabu_plan(known_requests(problem), rng, params.stage1_iterations, params.stage1_time_limit or None)
+    """Tabu-search plan of the requests known in advance (spec 3.3) of the dynamic ``problem``.
+
+    With a forecast (``params.forecast``, see the module docstring) the search plans the known requests together
+    with :func:`forecast_requests`; ``m1`` (``StagePlan.amrs``) counts the AMRs of that plan, and the returned
+    solution holds the known requests only.
+    """
+    known = known_requests(problem)
+    forecast = forecast_requests(problem, params, rng)
+    if not forecast:
+        return _tabu_plan(known, rng, params.stage1_iterations, params.stage1_time_limit or None)
+    requests = known.requests + forecast
+    fleet = dataclasses.replace(known.fleet, max_vehicles=max(known.fleet.max_vehicles, len(requests)))
+    plan = _tabu_plan(known.replace(requests=requests, fleet=fleet), rng, params.stage1_iterations,
+                      params.stage1_time_limit or None)
+    solution = _drop_requests(plan.solution, {r.id for r in forecast}, {s.id for s in problem.stations})
+    return StagePlan(solution, plan.amrs, plan.cost, plan.runtime, plan.iterations)
 
 
 def _delay_for_reveals(problem: Problem, solution: Solution) -> Solution:
@@ -156,7 +237,10 @@ def hindsight_plan(problem: Problem, params: DynamicParams, rng: np.random.Gener
     variants = [everything]
     if problem.fleet.max_trips > 1:
         # one trip per AMR is also a valid plan; the search prices the fleet exactly only in that case
-        variants.append(everything.replace(fleet=dataclasses.replace(everything.fleet, max_trips=1)))
+        # (one trip per AMR may need more AMRs than the multi-trip fleet limit: up to one per request)
+        single = dataclasses.replace(everything.fleet, max_trips=1,
+                                     max_vehicles=max(everything.fleet.max_vehicles, everything.n_requests))
+        variants.append(everything.replace(fleet=single))
     best: tuple[Solution, Report] | None = None
     for variant in variants:
         try:

@@ -9,8 +9,9 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
     denial_costs = [2000.0, 800.0, 300.0]    # Lambda_p: loss of denying a priority-p request
     priority_mix = [0.2, 0.3, 0.5]   # i.i.d. priorities for instances that carry none (all requests priority 3)
     assign_priorities = "auto"       # "auto" (only when the file has none), "always" or "never"
-    safety_stock = 4                 # s: spare AMRs purchased beyond the stage-1 fleet m1 (the best s of the
-                                     # spec grid 0..4 on the 0.5-dynamism C1/R1/RC1 files, see the benchmark)
+    safety_stock = 1                 # s: spare AMRs purchased beyond the stage-1 fleet m1 (with the forecast, m1 is
+                                     # already the fleet of the whole day; s = 1 was the best of 0..2 on the
+                                     # 0.5-dynamism C1/R1/RC1 files, see the benchmark)
     max_trips = 0                    # trips per AMR and day (0 = the instance's value; Solomon files: 1)
     reservation = [0, 1, 1]          # r_p: an idle AMR takes a priority-p request only if more than r_p are idle
     repair = true                    # after every accepted request, and before any denial, a relocate descent over
@@ -23,6 +24,12 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
     reopt_iterations = 40            # rules+reopt: ruin-and-recreate iterations of one re-optimisation
     reopt_seconds = 1.0              # rules+reopt: time cap of one re-optimisation (spec 3.4: 1 s; the descent
                                      # normally stops earlier, when no relocation improves)
+    departure_slack_share = 0.5      # a planned trip leaves this share of its time slack late (1 = lazy: leave as
+                                     # late as adds no lateness; 0 = as soon as possible; between: the rest of the
+                                     # slack stays as waiting time on the route, room for later insertions)
+    forecast = "resample"            # stage 1 plans the known requests plus a bootstrap sample of them sized by the
+                                     # volume forecast, then drops the sample ("none": known requests only, spec 3.3)
+    forecast_scale = 1.0             # forecast volume = this x the number of requests revealed later
     stage1_iterations = 200          # stage-1 tabu search iterations (5000 in spec 3.3; lower default for speed)
     stage1_time_limit = 0.0          # seconds (0 = none: the iteration limit alone keeps runs reproducible)
     hindsight_iterations = 1500      # tabu iterations of the hindsight (full-information) plan (a strong
@@ -54,7 +61,7 @@ class DynamicParams(TomlParams, section="dynamic"):
     denial_costs: tuple[float, float, float] = (2000.0, 800.0, 300.0)
     priority_mix: tuple[float, float, float] = (0.2, 0.3, 0.5)
     assign_priorities: str = "auto"
-    safety_stock: int = 4
+    safety_stock: int = 1
     max_trips: int = 0
     reservation: tuple[int, int, int] = (0, 1, 1)
     repair: bool = True
@@ -62,6 +69,9 @@ class DynamicParams(TomlParams, section="dynamic"):
     reopt_interval: float = 0.0
     reopt_iterations: int = 40
     reopt_seconds: float = 1.0
+    departure_slack_share: float = 0.5
+    forecast: str = "resample"
+    forecast_scale: float = 1.0
     stage1_iterations: int = 200
     stage1_time_limit: float = 0.0
     hindsight_iterations: int = 1500
@@ -82,6 +92,12 @@ class DynamicParams(TomlParams, section="dynamic"):
             raise ValueError(f"priority_mix must be three shares summing to 1, got {mix}")
         if self.assign_priorities not in ("auto", "always", "never"):
             raise ValueError(f"assign_priorities {self.assign_priorities!r} not understood (auto, always, never)")
+        if not 0.0 <= self.departure_slack_share <= 1.0:
+            raise ValueError(f"departure_slack_share must be in [0, 1], got {self.departure_slack_share}")
+        if self.forecast not in ("resample", "none"):
+            raise ValueError(f"forecast {self.forecast!r} not understood (resample, none)")
+        if not self.forecast_scale >= 0:
+            raise ValueError(f"forecast_scale must be >= 0, got {self.forecast_scale}")
         if self.max_trips < 0:
             raise ValueError(f"max_trips must be >= 0 (0 = the instance's), got {self.max_trips}")
         if self.safety_stock < 0:

@@ -21,9 +21,10 @@ They implement the simulator's policy protocol (:mod:`hospital_or.simulation.pol
 - ``rules+reopt``: ``rules`` plus a periodic ruin-and-recreate re-optimisation of the pending parts of all AMRs
   (:class:`RulesReoptPolicy`).
 
-Waiting strategy: every planned trip that has not started leaves at its *lazy* start (the latest departure that
-adds no lateness, :func:`solvers.insertion.lazy_starts`), so AMRs wait at the depot, where their whole trip stays
-open to insertions; the stage-1 plan is run the same way (:func:`lazy_plan`).
+Waiting strategy: every planned trip that has not started leaves ``departure_slack_share`` of its time slack late
+(share 1: the *lazy* start, the latest departure that adds no lateness, :func:`solvers.insertion.lazy_starts`), so
+AMRs wait at the depot, where their whole trip stays open to insertions, and keep the rest of the slack as waiting
+time on the route, where later insertions can use it; the stage-1 plan is run the same way (:func:`lazy_plan`).
 
 Repair (``params.repair``, all policies; spec 3.4's optional repair): after every accepted request, and before any
 denial, a relocate descent moves single pending requests between the pending parts when that lowers the total
@@ -230,7 +231,7 @@ class InsertionPolicy(BasePolicy):
         seq = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
         in_trip = bool(ch.in_trip[a])
         starts = self._eval.lazy_starts(seq, in_trip, int(ch.last[a]), float(ch.t_dep[a]), float(ch.load0[a]),
-                                        float(ch.es0[a]))
+                                        float(ch.es0[a]), self.params.departure_slack_share)
         return _plan_from_chain(seq, in_trip, starts, self._ids, now)
 
     def _before_insertion(self, state: SimState, ch: _Chains) -> set[int]:
@@ -447,8 +448,9 @@ class RulesPolicy(InsertionPolicy):
         super().__init__(params, rules=True)
 
 
-def lazy_plan(problem, solution):
-    """``solution`` with every trip leaving at its lazy start (latest departure adding no lateness).
+def lazy_plan(problem, solution, share: float = 1.0):
+    """``solution`` with every trip leaving ``share`` of its time slack late (1: its lazy start, the latest
+    departure adding no lateness).
 
     Applied to the stage-1 plan, so AMRs wait at the depot, where their first visit stays open to insertions,
     instead of waiting at their first request.
@@ -462,7 +464,7 @@ def lazy_plan(problem, solution):
         seq: list[int] = []
         for t in plan.trips:
             seq += [idx[x] for x in t.visits] + [0]
-        starts = ev.lazy_starts(seq, False, 0, float(problem.depot.ready))
+        starts = ev.lazy_starts(seq, False, 0, float(problem.depot.ready), share=share)
         p = _plan_from_chain(seq, False, starts, problem.node_ids, float(problem.depot.ready))
         amrs.append(AMRPlan(p.trips))
     return Solution(tuple(amrs), solution.rejected)

@@ -73,11 +73,17 @@ class DynamicResult:
         return float(sum(self.components.values()))
 
     @property
+    def hindsight_components(self) -> dict[str, float] | None:
+        """Spec 3.2 components of the full-information plan with the fleet it uses (``None`` when not computed)."""
+        if self.hindsight_report is None:
+            return None
+        return cost_components(self.problem, self.hindsight_report, self.hindsight_report.vehicles)
+
+    @property
     def hindsight_cost(self) -> float:
         """Cost of the full-information plan with the fleet it uses (``nan`` when not computed)."""
-        if self.hindsight_report is None:
-            return math.nan
-        return float(sum(cost_components(self.problem, self.hindsight_report, self.hindsight_report.vehicles).values()))
+        parts = self.hindsight_components
+        return math.nan if parts is None else float(sum(parts.values()))
 
     def by_priority(self) -> dict[str, dict[str, float]]:
         """Per priority: served, rejected, late and on-time counts, on-time share (%), total and mean delay."""
@@ -151,6 +157,7 @@ class DynamicResult:
             "hindsight_cost": finite_or_none(hc),
             "hindsight_gap_pct": finite_or_none(gap),
             "hindsight_amrs": None if self.hindsight_report is None else int(self.hindsight_report.vehicles),
+            "hindsight_components": self.hindsight_components,
             "runtime": self.runtime,
         }
 
@@ -215,7 +222,8 @@ def run_dynamic(
         model = model.replace(fleet=dataclasses.replace(model.fleet, max_vehicles=fleet))
     pol = make_dynamic(policy, params, rng=np.random.default_rng([seed, 2])) if isinstance(policy, str) else policy
     tic = time.perf_counter()
-    sim = simulate(model, lazy_plan(model, plan.solution), pol, rng=np.random.default_rng(seed),
+    prior = lazy_plan(model, plan.solution, params.departure_slack_share)
+    sim = simulate(model, prior, pol, rng=np.random.default_rng(seed),
                    config=SimulationConfig(chargers_per_station=None, elevator_cars=None, n_amrs=fleet))
     timing["simulation"] = time.perf_counter() - tic
     executed = executed_solution(model, sim, fleet)
