@@ -7,6 +7,7 @@ Usage::
 
     python benchmarks/vns_benchmark.py solomon --time-limit 10 [--instances C101 R101 ...] [--solvers vns pyvrp ortools]
     python benchmarks/vns_benchmark.py evrptw --time-limit 60 [--instances c101_21 ...] [--station-relocate both]
+        [--route-elimination 0.15]
     python benchmarks/vns_benchmark.py beta --instance instances/hospital_large.json --time-limit 60
 
 PyVRP is the ``bench`` extra (``pip install pyvrp``). Competitors work on integers: travel times and distances
@@ -226,12 +227,15 @@ def bench_solomon(args) -> list[dict]:
 
 
 def _vns_params(args) -> VNSParams | None:
-    """VNS parameters from ``--vns-config`` (TOML) and ``--station-relocate`` / ``--fleet-phase`` overrides."""
+    """VNS parameters from ``--vns-config`` (TOML) and ``--station-relocate`` / ``--fleet-phase`` /
+    ``--route-elimination`` overrides."""
     params = VNSParams.from_file(args.vns_config) if args.vns_config else VNSParams()
     if args.station_relocate is not None:
         params.station_relocate = args.station_relocate
     if args.fleet_phase is not None:
         params.fleet_phase = args.fleet_phase
+    if args.route_elimination is not None:
+        params.route_elimination = args.route_elimination
     params.__post_init__()
     return params
 
@@ -288,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--vns-config", type=Path, default=None, help="VNS parameters (TOML)")
     p.add_argument("--station-relocate", choices=["off", "drop", "add", "both"], default=None)
     p.add_argument("--fleet-phase", type=int, default=None)
+    p.add_argument("--route-elimination", type=float, default=None,
+                   help="share of the run for route elimination (0: off)")
     p = sub.add_parser("beta")
     p.add_argument("--instance", default=str(REPO_ROOT / "instances" / "hospital_large.json"))
     p.add_argument("--betas", nargs="+", type=float, default=[0.8, 0.9, 0.95, 0.99])

@@ -289,7 +289,8 @@ def local_search(order, neigh, stations, near_st, ops, max_seg, dirty, routes, r
     (changed since the last local search) are examined. Inter-trip relocates are pruned with the exact removal
     delta plus the insertion's distance. With ``OP_RELOCATE_STATION`` (and stations in the problem) inter-trip
     relocates are evaluated with the stations re-optimised around the move (:func:`_try_relocate_station`;
-    ``OP_STATION_DROP`` and ``OP_STATION_ADD`` switch its two halves).
+    ``OP_STATION_DROP`` and ``OP_STATION_ADD`` switch its two halves). Requests outside every trip
+    (``node_route == -1``, e.g. in the ejection pool of :mod:`solvers.route_elimination`) are skipped.
     Returns the number of applied moves.
     """
     n_nodes = node_route.shape[0]
@@ -321,6 +322,8 @@ def local_search(order, neigh, stations, near_st, ops, max_seg, dirty, routes, r
                     continue
                 ru = node_route[u]
                 rv = node_route[v]
+                if ru < 0 or rv < 0:  # a request outside every trip (route elimination's ejection pool)
+                    continue
                 if rstamp[ru] <= last_test and rstamp[rv] <= last_test:
                     continue
                 pu = node_pos[u]
@@ -388,7 +391,7 @@ def local_search(order, neigh, stations, near_st, ops, max_seg, dirty, routes, r
                     rstamp[rv] = count
                     improved = True
             ru = node_route[u]
-            if ops & OP_EMPTY and rstamp[ru] > last_test and rlen[ru] > 1:
+            if ops & OP_EMPTY and ru >= 0 and rstamp[ru] > last_test and rlen[ru] > 1:
                 re = _first_empty(rlen, ru)
                 if re >= 0:
                     pu = node_pos[u]

@@ -1,0 +1,540 @@
+"""Route elimination for single-trip problems (Nagata & Braysy 2009), on the shared routing engine.
+
+One *route-elimination attempt* removes a trip from a feasible solution, puts its requests into an ejection pool
+(EP) and empties the pool while keeping every trip feasible::
+
+    remove a random trip; EP <- its requests; p[v] <- 1 for every request
+    while EP is not empty:
+        v <- pop(EP)                                   # last in, first out
+        feasible insertion of v (cheapest in distance; with a charging station next to v when the battery needs
+            one), else
+        squeeze: cheapest penalised insertion, then the penalised local search (no trip may open); kept only if
+            the result is feasible, else
+        p[v] += 1; insertion-ejection: insert v and eject up to k requests of the same trip so that the trip
+            becomes feasible, minimising p[ejected] (sum), then distance; the ejected requests join EP;
+            perturbation: random feasible relocate / swap / 2-opt / 2-opt* moves
+
+On success the solution has one trip fewer and is feasible; on failure (budget exhausted) the caller restores the
+solution from before the attempt. Every evaluation goes through the engine kernels (:mod:`solvers.engine.kernels`):
+the feasibility of a rewritten trip is the violation part of :func:`~solvers.engine.kernels.eval_row`.
+Charging stations: feasible insertion also tries a station visit right before or after the request; the squeeze
+uses the engine's station moves (station in/out/re-position); ejections keep the trip's stations.
+
+Reference: Y. Nagata, O. Braysy (2009), "A powerful route minimization heuristic for the vehicle routing problem
+with time windows", Operations Research Letters 37(5):333-338.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from solvers.engine import kernels as K
+from solvers.engine.kernels import (
+    M_T,
+    P_CAP,
+    P_GEN,
+    R_DIST,
+    S_BP,
+    S_DIST,
+    S_LOAD,
+    S_TP,
+    S_W,
+    _piece,
+    _row,
+    _start,
+    _visit,
+    apply_move,
+    eval_row,
+    gen_insert_node,
+    gen_relocate,
+    gen_swap,
+    gen_two_opt,
+    gen_two_opt_star,
+)
+from solvers.engine.search import OP_ALL, OP_EMPTY
+from solvers.engine.state import RoutingEngine
+
+_TOL = 1e-9
+
+
+@njit(cache=True)
+def _violation(st, par):
+    """Load excess + time violation + battery violation of the trip summarised in ``st``."""
+    tp = st[S_W] if par[P_GEN] == 0.0 else st[S_TP]
+    return max(0.0, st[S_LOAD] - par[P_CAP]) + tp + st[S_BP]
+
+
+@njit(cache=True)
+def move_violation(mv, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par):
+    """Summed violation of the trips a move rewrites (0: the move keeps them feasible)."""
+    v = 0.0
+    for k in range(2):
+        if mv[k, M_T] >= 0:
+            eval_row(mv, k, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par)
+            v += _violation(st, par)
+    return v
+
+
+@njit(cache=True)
+def best_feasible_insertion(v, near_st, use_stations, routes, rlen, fw, bw, fst, rinfo, D, T, TV, E, node, par,
+                            mv, best_mv, st):
+    """Cheapest (in distance) insertion of request ``v`` into a non-empty trip that leaves the trip feasible.
+
+    With ``use_stations`` an insertion whose load is fine but whose time or battery is violated is also tried
+    with a visit to one of the stations ``near_st[v]`` right before or right after ``v``. The best move is left
+    in ``best_mv``; returns its distance increase (``inf`` when there is no feasible insertion).
+    """
+    best = np.inf
+    max_len = routes.shape[1]
+    for r in range(rlen.shape[0]):
+        if rlen[r] == 0 or rlen[r] + 4 > max_len:
+            continue
+        for p in range(rlen[r] + 1):
+            a = routes[r, p]
+            b = routes[r, p + 1]
+            add = D[a, v] + D[v, b] - D[a, b]
+            if add >= best:
+                continue
+            gen_insert_node(mv, rlen, r, p, v)
+            eval_row(mv, 0, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par)
+            if _violation(st, par) <= _TOL:
+                best = st[S_DIST] - rinfo[r, R_DIST]
+                best_mv[:, :] = mv
+                continue
+            if not use_stations or st[S_LOAD] > par[P_CAP] + _TOL:
+                continue
+            for s in near_st[v]:
+                if s == a or s == b:  # noqa: SIM109 (scalar comparisons compile to plain code under Numba)
+                    continue
+                for side in range(2):
+                    lb = D[a, s] + D[s, v] + D[v, b] if side == 0 else D[a, v] + D[v, s] + D[s, b]
+                    lb -= D[a, b]
+                    if lb >= best:
+                        continue
+                    _row(mv, 0, r, r, p, r, p + 1)
+                    _piece(mv, 0, 0, -2, s if side == 0 else v, 0)
+                    _piece(mv, 0, 1, -2, v if side == 0 else s, 0)
+                    eval_row(mv, 0, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par)
+                    if _violation(st, par) <= _TOL:
+                        best = st[S_DIST] - rinfo[r, R_DIST]
+                        best_mv[:, :] = mv
+    return best
+
+
+@njit(cache=True)
+def _partial_violation(st, par):
+    """Time and battery violation of a partial trip (both only grow when visits are appended)."""
+    tp = st[S_W] if par[P_GEN] == 0.0 else st[S_TP]
+    return tp + st[S_BP]
+
+
+@njit(cache=True)
+def _finish_seq(pre, st, seq, a, m, D, T, TV, E, node, par):
+    """Violation and distance of the trip whose state after its first visits is ``pre``, then ``seq[a:m]``."""
+    st[:] = pre
+    for i in range(a, m):
+        _visit(st, seq[i], False, D, T, TV, E, node, par)
+    _visit(st, 0, True, D, T, TV, E, node, par)
+    return _violation(st, par), st[S_DIST]
+
+
+@njit(cache=True)
+def best_insertion_ejection(v, k_max, pen, stations, routes, rlen, rinfo, D, T, TV, E, node, par, st, seq, out):
+    """Insert request ``v`` into a trip and eject at most ``k_max`` (<= 3) other requests so the trip is feasible.
+
+    Minimises the summed ejection counters ``pen`` of the ejected requests, then the distance increase of the
+    trip. Every insertion is also tried with a visit to one of ``stations`` (the charging stations nearest to
+    ``v``; empty: none) right before or right after ``v``; stations are never ejected. Returns
+    ``(psum, trip, position, station, side)`` (``trip == -1``: none found; ``station == -1``: no station added);
+    ``out[:3]`` receives the ejected requests (-1 padded).
+    """
+    best_ps = np.inf
+    best_d = np.inf
+    best_r = -1
+    best_p = -1
+    best_s = -1
+    best_side = 0
+    out[:] = -1
+    pre1 = np.empty_like(st)
+    pre2 = np.empty_like(st)
+    pre3 = np.empty_like(st)
+    n_var = 1 + 2 * stations.shape[0]
+    for r in range(rlen.shape[0]):
+        n = rlen[r]
+        if n == 0 or n + 4 > routes.shape[1]:
+            continue
+        for pvar in range((n + 1) * n_var):
+            p = pvar // n_var
+            var = pvar % n_var
+            s = -1 if var == 0 else stations[(var - 1) // 2]
+            side = (var - 1) % 2
+            if s >= 0 and (s == routes[r, p] or s == routes[r, p + 1]):
+                continue
+            m = 0
+            for q in range(1, p + 1):
+                seq[m] = routes[r, q]
+                m += 1
+            if s >= 0 and side == 0:
+                seq[m] = s
+                m += 1
+            pos_v = m
+            seq[m] = v
+            m += 1
+            if s >= 0 and side == 1:
+                seq[m] = s
+                m += 1
+            for q in range(p + 1, n + 1):
+                seq[m] = routes[r, q]
+                m += 1
+            d0 = -rinfo[r, R_DIST]
+            _start(pre1, par)
+            for i in range(m):
+                if i > 0:
+                    _visit(pre1, seq[i - 1], False, D, T, TV, E, node, par)
+                    if _partial_violation(pre1, par) > _TOL:
+                        break  # the prefix before the first ejection is already infeasible
+                if i == pos_v or node[seq[i], K.N_ISST] > 0.0:
+                    continue
+                ps1 = pen[seq[i]]
+                if ps1 > best_ps:
+                    continue
+                viol, dist = _finish_seq(pre1, st, seq, i + 1, m, D, T, TV, E, node, par)
+                if viol <= _TOL and (ps1 < best_ps or dist + d0 < best_d):
+                    best_ps, best_d, best_r, best_p, best_s, best_side = ps1, dist + d0, r, p, s, side
+                    out[0], out[1], out[2] = seq[i], -1, -1
+                if k_max < 2:
+                    continue
+                pre2[:] = pre1
+                for j in range(i + 1, m):
+                    if j > i + 1:
+                        _visit(pre2, seq[j - 1], False, D, T, TV, E, node, par)
+                        if _partial_violation(pre2, par) > _TOL:
+                            break
+                    if j == pos_v or node[seq[j], K.N_ISST] > 0.0:
+                        continue
+                    ps2 = ps1 + pen[seq[j]]
+                    if ps2 > best_ps:
+                        continue
+                    viol, dist = _finish_seq(pre2, st, seq, j + 1, m, D, T, TV, E, node, par)
+                    if viol <= _TOL and (ps2 < best_ps or dist + d0 < best_d):
+                        best_ps, best_d, best_r, best_p, best_s, best_side = ps2, dist + d0, r, p, s, side
+                        out[0], out[1], out[2] = seq[i], seq[j], -1
+                    if k_max < 3:
+                        continue
+                    pre3[:] = pre2
+                    for k in range(j + 1, m):
+                        if k > j + 1:
+                            _visit(pre3, seq[k - 1], False, D, T, TV, E, node, par)
+                            if _partial_violation(pre3, par) > _TOL:
+                                break
+                        if k == pos_v or node[seq[k], K.N_ISST] > 0.0:
+                            continue
+                        ps3 = ps2 + pen[seq[k]]
+                        if ps3 > best_ps:
+                            continue
+                        viol, dist = _finish_seq(pre3, st, seq, k + 1, m, D, T, TV, E, node, par)
+                        if viol <= _TOL and (ps3 < best_ps or dist + d0 < best_d):
+                            best_ps, best_d, best_r, best_p, best_s, best_side = ps3, dist + d0, r, p, s, side
+                            out[0], out[1], out[2] = seq[i], seq[j], seq[k]
+    return best_ps, best_r, best_p, best_s, best_side
+
+
+@njit(cache=True)
+def perturb(draws, in_pool, n_req, neigh, mv, st, buf, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos,
+            D, T, TV, E, node, par):
+    """Random feasible moves (relocate, swap, 2-opt / 2-opt*) between granular neighbours; returns the moves applied.
+
+    ``draws`` is an ``(I, 3)`` array of uniform numbers from the caller's generator (request, neighbour, move
+    type); requests in the pool (``in_pool``) are left alone. A move is applied only when every trip it rewrites
+    stays feasible.
+    """
+    moves = 0
+    max_len = routes.shape[1]
+    n_neigh = neigh.shape[1]
+    for it in range(draws.shape[0]):
+        u = 1 + min(n_req - 1, int(draws[it, 0] * n_req))
+        v = neigh[u, min(n_neigh - 1, int(draws[it, 1] * n_neigh))]
+        if in_pool[u] or in_pool[v] or u == v:
+            continue
+        ru = node_route[u]
+        rv = node_route[v]
+        pu = node_pos[u]
+        pv = node_pos[v]
+        kind = int(draws[it, 2] * 3.0)
+        if kind == 0:
+            if ru != rv and rlen[rv] + 3 > max_len:
+                continue
+            ok = gen_relocate(mv, rlen, ru, pu, 1, rv, pv)
+        elif kind == 1:
+            ok = gen_swap(mv, rlen, ru, pu, rv, pv)
+        elif ru == rv:
+            lo, hi = (pu, pv) if pu < pv else (pv - 1, pu - 1)
+            ok = gen_two_opt(mv, rlen, ru, lo, hi)
+        else:
+            ok = gen_two_opt_star(mv, rlen, ru, pu, rv, pv - 1)
+        if not ok:
+            continue
+        if move_violation(mv, st, routes, rlen, fw, bw, fst, D, T, TV, E, node, par) > _TOL:
+            continue
+        apply_move(mv, buf, routes, rlen, fw, bw, fst, rinfo, node_route, node_pos, D, T, TV, E, node, par)
+        moves += 1
+    return moves
+
+
+@njit(cache=True)
+def drop_idle_stations(routes, rlen, node, D, changed):
+    """Remove station visits that cannot matter: a station visited right after the depot or a station at the same
+    place (the same station again, or a station at the depot). Sets ``changed[r]`` for the rewritten
+    trips; returns how many.
+
+    Such a visit adds no distance and recharges nothing (the battery is full already), so removing it cannot make
+    a trip infeasible.
+    """
+    count = 0
+    for r in range(rlen.shape[0]):
+        n = rlen[r]
+        m = 0
+        for p in range(1, n + 1):
+            v = routes[r, p]
+            prev = routes[r, m]
+            if node[v, K.N_ISST] > 0.0 and (m == 0 or node[prev, K.N_ISST] > 0.0) and D[prev, v] <= 0.0:
+                continue
+            m += 1
+            routes[r, m] = v
+        if m != n:
+            rlen[r] = m
+            changed[r] = True
+            count += 1
+    return count
+
+
+#: Cap on the moves of one squeeze descent, per request of the problem.
+SQUEEZE_MOVES_PER_REQUEST = 10
+
+
+@dataclass
+class EliminationStats:
+    """Counters of :func:`eliminate_routes`."""
+
+    attempts: int = 0
+    removed: int = 0
+    pops: int = 0
+    feasible_insertions: int = 0
+    squeezes: int = 0
+    ejections: int = 0
+
+
+class RouteEliminator:
+    """Route-elimination attempts on a :class:`~solvers.engine.state.RoutingEngine` (single-trip problems).
+
+    Parameters
+    ----------
+    engine
+        The engine holding a feasible solution.
+    neighbours
+        Granular neighbour lists (:func:`solvers.engine.neighbours.granular_neighbours`).
+    rng
+        The only source of randomness.
+    k_max
+        Most requests ejected per insertion-ejection (1-3).
+    perturb_moves
+        Random moves tried by one perturbation.
+    squeeze_weight
+        Penalty weight (capacity, time, battery) of the squeeze's penalised insertion and local search.
+    max_segment
+        Longest Or-opt segment of the squeeze's local search.
+    """
+
+    def __init__(self, engine: RoutingEngine, neighbours: np.ndarray, rng: np.random.Generator, k_max: int = 3,
+                 perturb_moves: int = 100, squeeze_weight: float = 1e4, max_segment: int = 3):
+        if not 1 <= k_max <= 3:
+            raise ValueError("k_max must be 1, 2 or 3.")
+        self.eng = engine
+        self.neigh = neighbours
+        self.rng = rng
+        self.k_max = int(k_max)
+        self.perturb_moves = int(perturb_moves)
+        self.squeeze_weight = float(squeeze_weight)
+        self.max_segment = int(max_segment)
+        big_n = engine.node.shape[0]
+        self.in_pool = np.zeros(big_n, dtype=np.bool_)
+        self.pen = np.ones(big_n)
+        self.seq = np.zeros(engine.max_len, dtype=np.int64)
+        self.out = np.full(3, -1, dtype=np.int64)
+        self.use_stations = engine.n_stations > 0
+        self.station_variants = 2
+        self.no_stations = np.zeros(0, dtype=np.int64)
+        self.stats = EliminationStats()
+
+    # ------------------------------------------------------------------ pieces
+    def _take_out(self, v: int) -> None:
+        eng = self.eng
+        eng.remove_request(v)
+        eng.node_route[v] = -1
+        eng.node_pos[v] = -1
+        self.in_pool[v] = True
+
+    def _feasible_insert(self, v: int) -> bool:
+        eng = self.eng
+        d = best_feasible_insertion(v, eng.near_stations, self.use_stations, eng.routes, eng.rlen, eng.fw, eng.bw,
+                                    eng.fst, eng.rinfo, eng.D, eng.T, eng.TV, eng.E, eng.node, eng.par, eng.mv,
+                                    eng.best_mv, eng.st)
+        if not math.isfinite(d):
+            return False
+        eng.apply(eng.best_mv.copy())
+        return True
+
+    def _squeeze(self, v: int) -> bool:
+        eng = self.eng
+        saved = eng.trips_by_slot()
+        weights = eng.weights
+        w = self.squeeze_weight
+        eng.set_weights(w, w, w)
+        ok = False
+        _, r, p = eng.best_insertion(v, allow_empty=False)
+        if r >= 0:
+            eng.insert(v, r, p)
+            self.in_pool[v] = False
+            order = np.flatnonzero(~self.in_pool[1 : eng.n_requests + 1]) + 1
+            order = self.rng.permutation(order)
+            # the repair minimises the violations only (Nagata & Braysy's squeeze): without the distance term the
+            # descent stops as soon as no move reduces a violation
+            cpd = float(eng.par[K.P_CPD])
+            eng.par[K.P_CPD] = 0.0
+            eng.set_weights(w, w, w)
+            # a move cap: without the distance term near-zero penalty deltas (chance constraints) can cycle
+            eng.local_search(order, self.neigh, OP_ALL & ~OP_EMPTY, self.max_segment,
+                             max_moves=SQUEEZE_MOVES_PER_REQUEST * eng.n_requests)
+            eng.par[K.P_CPD] = cpd
+            ok = eng.is_feasible()
+            if not ok:
+                self.in_pool[v] = True
+                self._restore(saved)
+        eng.set_weights(*weights)
+        return ok
+
+    def _restore(self, slots: list[list[int]]) -> None:
+        eng = self.eng
+        eng.load_slots(slots)
+        for v in np.flatnonzero(self.in_pool):
+            eng.node_route[v] = -1
+            eng.node_pos[v] = -1
+
+    def _insert_eject(self, v: int) -> list[int]:
+        """Insertion-ejection; returns the ejected requests ([] and ``v`` still out when nothing fits)."""
+        eng = self.eng
+        stations = eng.near_stations[v, : self.station_variants] if self.use_stations else self.no_stations
+        _, r, p, s, side = best_insertion_ejection(
+            v, self.k_max, self.pen, stations, eng.routes, eng.rlen, eng.rinfo, eng.D, eng.T, eng.TV, eng.E,
+            eng.node, eng.par, eng.st, self.seq, self.out)
+        if r < 0:
+            return []
+        ejected = [int(x) for x in self.out if x >= 0]
+        trip = eng.trip(r)
+        middle = [v] if s < 0 else ([int(s), v] if side == 0 else [v, int(s)])
+        trip = trip[:p] + middle + trip[p:]
+        trip = [x for x in trip if x not in ejected]
+        slots = eng.trips_by_slot()
+        slots[r] = trip
+        self.in_pool[v] = False
+        for x in ejected:
+            self.in_pool[x] = True
+        self._restore(slots)
+        self._drop_idle_stations()
+        return ejected
+
+    def _drop_idle_stations(self) -> None:
+        eng = self.eng
+        if not self.use_stations:
+            return
+        changed = np.zeros(eng.n_routes, dtype=np.bool_)
+        if drop_idle_stations(eng.routes, eng.rlen, eng.node, eng.D, changed):
+            for r in np.flatnonzero(changed):
+                eng._update(int(r))
+
+    def _perturb(self) -> None:
+        eng = self.eng
+        if self.perturb_moves <= 0:
+            return
+        draws = self.rng.random((self.perturb_moves, 3))
+        perturb(draws, self.in_pool, eng.n_requests, self.neigh, eng.mv, eng.st, eng.buf, eng.routes, eng.rlen,
+                eng.fw, eng.bw, eng.fst, eng.rinfo, eng.node_route, eng.node_pos, eng.D, eng.T, eng.TV, eng.E,
+                eng.node, eng.par)
+        self._drop_idle_stations()
+
+    # ------------------------------------------------------------------ one attempt
+    def delete_route(self, done: Callable[[], bool], max_pops: int | None = None) -> bool:
+        """Try to remove one trip; True on success (one trip fewer, all feasible), else the solution is restored.
+
+        ``done()`` is polled before every pool pop; ``max_pops`` caps the pops of this attempt.
+        """
+        eng = self.eng
+        used = np.flatnonzero(eng.rlen > 0)
+        if used.size < 2 or not eng.is_feasible():
+            return False
+        self.stats.attempts += 1
+        saved = eng.trips_by_slot()
+        victim = int(self.rng.choice(used))
+        pool = [x for x in eng.trip(victim) if x <= eng.n_requests]
+        slots = eng.trips_by_slot()
+        slots[victim] = []
+        eng.load_slots(slots)
+        self.in_pool[:] = False
+        for x in pool:
+            self.in_pool[x] = True
+            eng.node_route[x] = -1
+            eng.node_pos[x] = -1
+        self.rng.shuffle(pool)
+        self.pen[:] = 1.0
+        pops = 0
+        while pool:
+            if done() or (max_pops is not None and pops >= max_pops):
+                self.in_pool[:] = False
+                eng.load_slots(saved)
+                eng.dirty[:] = True
+                return False
+            pops += 1
+            self.stats.pops += 1
+            v = pool.pop()
+            if self._feasible_insert(v):
+                self.in_pool[v] = False
+                self.stats.feasible_insertions += 1
+                continue
+            if self._squeeze(v):
+                self.stats.squeezes += 1
+                continue
+            self.pen[v] += 1.0
+            ejected = self._insert_eject(v)
+            if self.in_pool[v]:
+                pool.insert(0, v)
+            else:
+                self.stats.ejections += 1
+                pool.extend(ejected)
+            self._perturb()
+        self.in_pool[:] = False
+        if not eng.is_feasible():  # defensive: every step keeps the trips feasible
+            eng.load_slots(saved)
+            eng.dirty[:] = True
+            return False
+        # a trip left with charging stations only is no trip
+        slots = eng.trips_by_slot()
+        if any(t and max(t) > eng.n_requests and min(t) > eng.n_requests for t in slots):
+            eng.load_slots([t if any(x <= eng.n_requests for x in t) else [] for t in slots])
+        eng.dirty[:] = True
+        self.stats.removed += 1
+        return True
+
+
+def fleet_lower_bound(engine: RoutingEngine) -> int:
+    """Capacity bound on the number of trips: ``ceil(total demand / capacity)`` (at least 1)."""
+    a = engine.arrays
+    demand = float(np.sum(engine.node[1 : a.n_requests + 1, K.N_DEM]))
+    cap = float(a.capacity)
+    if not math.isfinite(cap) or cap <= 0:
+        return 1
+    return max(1, math.ceil(demand / cap - 1e-9))
