@@ -128,6 +128,10 @@ class VNSParams(TomlParams, section="vns"):
         ever accepted, so the distance stays where the route elimination left it. Measured (one run each, noisy):
         E-VRPTW sample at 60 s mean gap 5.0 % -> 3.3 % (c101_21/c105_21 0.0 %, r201_21 0.8 %, rc201_21 0.4 %;
         the tight type-1 fleets r101_21/rc101_21 stay at 6-10 %); Solomon sample at 10 s 2.06 % -> 1.86 %.
+        But on all 56 Solomon instances at 10 s the fixed fleet left many plans far from the best distance
+        (R102 20 AMRs and +15.7 %, R203 +18.1 %, RC207 +26.0 %, RC103 +15.8 %, R112 10 AMRs and +12.9 %), while
+        without it the same runs gave R102 17 AMRs +0.9 %, R203 +0.9 %, RC207 +3.0 %, RC103 +1.7 %, R112 9 AMRs
+        +5.0 %; so the default is False.
     re_restart
         With ``re_fixed_fleet``: after this many iterations with an infeasible current solution the search
         restarts from the best plan with the initial penalty weights.
@@ -158,7 +162,7 @@ class VNSParams(TomlParams, section="vns"):
     re_ejections: int = 3
     re_perturb: int = 100
     re_squeeze_weight: float = 1e4
-    re_fixed_fleet: bool = True
+    re_fixed_fleet: bool = False
     re_restart: int = 100
     display_interval: float = 5.0
 
