@@ -475,20 +475,25 @@ class Problem:
                 issues.append(f"{who}: reveal time {r.reveal:g} is outside [0, due={r.due:g}]")
         return issues
 
+    def earliest_arrival_and_return(self, node: int, ready: float, service: float) -> tuple[float, float]:
+        """Earliest arrival at ``node`` (array index) leaving the depot at the start of the day, and the earliest
+        return to the depot after a service of ``service`` that starts no earlier than ``ready``."""
+        t = self.travel_time_matrix
+        arrive = self.depot.ready + t[0, node]
+        return arrive, max(arrive, ready) + service + t[node, 0]
+
     def _service_issues(self) -> list[str]:
         """Requests that no AMR can serve (window, horizon or battery), given valid structure."""
         issues: list[str] = []
-        t = self.travel_time_matrix
         d0 = self.depot
         n = self.n_requests
         for i, r in enumerate(self.requests, start=1):
-            arrive = d0.ready + t[0, i]
+            arrive, back = self.earliest_arrival_and_return(i, r.ready, r.service)
             if arrive > r.due + 1e-9:
                 issues.append(
                     f"request {r.id}: unreachable in its window (earliest arrival {arrive:.2f} > due {r.due:g})"
                 )
                 continue
-            back = max(arrive, r.ready) + r.service + t[i, 0]
             if back > d0.horizon + 1e-9:
                 issues.append(
                     f"request {r.id}: an AMR serving it cannot be back by the horizon ({back:.2f} > {d0.horizon:g})"

@@ -11,8 +11,9 @@
         S* <- S' if S' is feasible and cheaper;  adapt the penalty weights (x/÷ 1.2, bounds [0.5, 5000])
         AMR decrease on a feasible current solution (empty the AMR with least work, reinsert its requests)
 
-Single-trip problems first spend ``VNSParams.route_elimination`` of the budget on route elimination
-(:mod:`solvers.route_elimination`, Nagata & Braysy 2009), starting from the first feasible solution.
+Deterministic single-trip problems with hard time windows first spend ``VNSParams.route_elimination`` of the
+budget on route elimination (:mod:`solvers.route_elimination`, Nagata & Braysy 2009), starting from the first
+feasible solution.
 
 ``F(S) = fixed_cost * AMRs + cost_per_distance * distance + lateness + w_cap P_cap + w_time P_time
 + w_batt P_batt`` with AMRs from :func:`solvers.engine.assignment.assign_trips` (one trip per AMR when

@@ -152,20 +152,18 @@ def forecast_requests(problem: Problem, params: DynamicParams, rng: np.random.Ge
         return ()
     index = problem.node_index
     at = np.array([index[r.id] for r in known])
-    dist = problem.distance_matrix[np.ix_(at, at)]
-    travel = problem.travel_time_matrix
+    dist = problem.distance_matrix[np.ix_(at, at)].copy()
+    np.fill_diagonal(dist, np.inf)  # a request is not its own neighbour
     n_near = min(FORECAST_NEIGHBOURS, len(known) - 1)
+    near = np.argsort(dist, axis=1, kind="stable")[:, :n_near]
     ghosts = []
     for i, k in enumerate(rng.integers(len(known), size=count)):
         base = known[int(k)]
         ready, due = base.ready, base.due
         if n_near > 0:
-            order = [int(x) for x in np.argsort(dist[k], kind="stable") if x != k][:n_near]
-            other = known[order[int(rng.integers(n_near))]]
-            node = index[base.id]
-            arrival = t0 + travel[0, node]
-            if other.due >= arrival and max(other.ready, arrival) + base.service + travel[node, 0] <= (
-                    problem.depot.horizon):
+            other = known[int(near[k, int(rng.integers(n_near))])]
+            arrival, back = problem.earliest_arrival_and_return(int(at[k]), other.ready, base.service)
+            if other.due >= arrival and back <= problem.depot.horizon:
                 ready, due = other.ready, other.due
         ghosts.append(dataclasses.replace(base, id=f"{FORECAST_PREFIX}{i}", reveal=0.0, ready=ready, due=due))
     return tuple(ghosts)
