@@ -10,13 +10,19 @@ and compares each with the full-information (hindsight) plan. Targets:
 Usage::
 
     .venv/bin/python benchmarks/dynamic_benchmark.py [--classes c1,r1,rc1] [--limit N] [--seed 1] [--jobs 2]
-        [--forecast resample|none] [--departure-slack-share 0.5] [--out benchmarks/results/dynamic]
+        [--forecast resample|none] [--departure-slack-share 0.5] [--set FIELD=VALUE ...]
+        [--hindsight-cache DIR] [--out benchmarks/results/dynamic]
+
+The hindsight plan is drawn from its own generator (:func:`hospital_or.dynamic.model.hindsight_generator`), so it
+does not change with the stage-1 parameters; ``--hindsight-cache`` keeps it between runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import pickle
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from hospital_or.dynamic import DynamicParams, run_dynamic
-from hospital_or.dynamic.model import dynamic_problem, hindsight_plan, stage1_plan
+from hospital_or.dynamic.model import dynamic_problem, hindsight_generator, hindsight_plan, stage1_plan
 from hospital_or.io import read_instance
 from hospital_or.paths import shared_instances_dir
 
@@ -44,7 +50,16 @@ def instance_files(classes: list[str], level: str = "0.5", limit: int | None = N
     return out
 
 
-def run_instance(path: Path, seed: int, params: DynamicParams) -> tuple[list[dict], list[float]]:
+def _hindsight_key(path: Path, seed: int, params: DynamicParams) -> str:
+    """Cache key of a hindsight plan: the file, the seed and the parameters the full-information plan depends on."""
+    fields = ("purchase_cost", "transport_cost", "lateness_weights", "denial_costs", "priority_mix",
+              "assign_priorities", "max_trips", "hindsight_iterations")
+    text = json.dumps([path.name, seed, [params.to_dict()[f] for f in fields]])
+    return f"{path.stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pkl"
+
+
+def run_instance(path: Path, seed: int, params: DynamicParams,
+                 hindsight_cache: Path | None = None) -> tuple[list[dict], list[float]]:
     problem = read_instance(path)
     rng = np.random.default_rng(seed)
     model = dynamic_problem(problem, params, rng)
@@ -52,7 +67,16 @@ def run_instance(path: Path, seed: int, params: DynamicParams) -> tuple[list[dic
     plan = stage1_plan(model, params, rng)
     stage1_s = time.perf_counter() - tic
     tic = time.perf_counter()
-    hs = hindsight_plan(model, params, rng)
+    cached = hindsight_cache / _hindsight_key(path, seed, params) if hindsight_cache else None
+    if cached is not None and cached.exists():
+        hs = pickle.loads(cached.read_bytes())
+    else:
+        hs = hindsight_plan(model, params, hindsight_generator(seed))
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(".tmp")
+            tmp.write_bytes(pickle.dumps(hs))
+            tmp.replace(cached)
     hindsight_s = time.perf_counter() - tic
     rows, times, reopt = [], [], []
     for policy in POLICIES:
@@ -87,8 +111,17 @@ def main() -> None:
     ap.add_argument("--forecast", default=None, choices=("resample", "none"), help="override the stage-1 forecast")
     ap.add_argument("--departure-slack-share", type=float, default=None, help="override the waiting strategy")
     ap.add_argument("--jobs", type=int, default=1, help="instances run in parallel (processes)")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override any DynamicParams field (repeatable), e.g. --set make_room=0")
+    ap.add_argument("--hindsight-cache", default=None,
+                    help="folder keeping the hindsight plans between runs (keyed by file, seed, cost parameters)")
     args = ap.parse_args()
     params = DynamicParams()
+    for item in args.set:
+        key, _, value = item.partition("=")
+        default = getattr(params, key)
+        params = params.replace(**{key: (value.lower() in ("1", "true")) if isinstance(default, bool)
+                                   else type(default)(value)})
     if args.safety_stock is not None:
         params = params.replace(safety_stock=args.safety_stock)
     if args.reopt_interval is not None:
@@ -105,8 +138,10 @@ def main() -> None:
     files = instance_files(args.classes.split(","), args.level, args.limit)
     with ProcessPoolExecutor(max_workers=args.jobs) if args.jobs > 1 else nullcontext() as pool:
         tic = time.perf_counter()
-        runs = (pool.map(run_instance, files, [args.seed] * len(files), [params] * len(files)) if pool
-                else (run_instance(path, args.seed, params) for path in files))
+        cache = Path(args.hindsight_cache) if args.hindsight_cache else None
+        runs = (pool.map(run_instance, files, [args.seed] * len(files), [params] * len(files),
+                         [cache] * len(files)) if pool
+                else (run_instance(path, args.seed, params, cache) for path in files))
         for path, (r, t, ro) in zip(files, runs, strict=True):
             rows += r
             times += t
@@ -144,7 +179,7 @@ def main() -> None:
     print(overall.to_string(float_format=lambda x: f"{x:.1f}"))
     setting = {"safety_stock": params.safety_stock, "reservation": list(params.reservation), "seed": args.seed,
                "reopt_interval": params.reopt_interval, "forecast": params.forecast,
-               "departure_slack_share": params.departure_slack_share}
+               "departure_slack_share": params.departure_slack_share, "params": params.to_dict()}
     print(json.dumps({"setting": setting, "decision_time": decision, "targets": verdict}, indent=1))
     (out / "summary.txt").write_text(summary.to_string(float_format=lambda x: f"{x:.1f}") + "\n")
     (out / "targets.json").write_text(json.dumps({"setting": setting, "decision_time": decision, "targets": verdict},

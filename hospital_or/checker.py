@@ -75,7 +75,8 @@ def clark_max(mean: float, variance: float, threshold: float) -> tuple[float, fl
     -----
     With ``a = (mean - e) / sd``: ``E[S] = mean Phi(a) + e Phi(-a) + sd phi(a)`` and
     ``E[S^2] = (mean^2 + variance) Phi(a) + e^2 Phi(-a) + (mean + e) sd phi(a)``.
-    The second moment is computed about ``e`` (shifting by a constant leaves the variance unchanged) to avoid
+    The moments are computed about ``e`` (shifting by a constant leaves the variance unchanged), and the variance
+    in the rearranged form ``sd^2 (Phi + a^2 Phi(a) Phi(-a) + a phi (Phi(-a) - Phi(a)) - phi^2)``, to avoid
     cancellation when the times are large compared with their spread.
     """
     if variance <= 0.0:
@@ -83,11 +84,12 @@ def clark_max(mean: float, variance: float, threshold: float) -> tuple[float, fl
     sd = math.sqrt(variance)
     m = mean - threshold  # shift: S - e = max(0, A - e)
     a = m / sd
-    big_phi, small_phi = normal_cdf(a), normal_pdf(a)
+    big_phi, small_phi, upper = normal_cdf(a), normal_pdf(a), normal_cdf(-a)
     first = m * big_phi + sd * small_phi
-    second = (m * m + variance) * big_phi + m * sd * small_phi
-    var_s = max(0.0, second - first * first)
-    return threshold + max(first, 0.0), var_s
+    # E[S'^2] - E[S']^2 rearranged so that no two large terms cancel (with Phi(-a) computed, not 1 - Phi(a)):
+    # Var = sd^2 (Phi(a) + a^2 Phi(a) Phi(-a) + a phi(a) (Phi(-a) - Phi(a)) - phi(a)^2), at most sd^2
+    var_s = variance * (big_phi + a * a * big_phi * upper + a * small_phi * (upper - big_phi) - small_phi * small_phi)
+    return threshold + max(first, 0.0), min(max(0.0, var_s), variance)
 
 
 def expected_lateness(mean: float, variance: float, due: float) -> float:

@@ -395,7 +395,8 @@ def test_repair_switch(solomon):
 
 def test_bump_denies_only_lower_priority_pending_requests(solomon):
     """Priority preemption: a request that would be denied takes the place of a pending lower-priority one."""
-    params = FAST.replace(safety_stock=0, forecast="none")  # no room reserved for later requests: bumps happen
+    # no room reserved for later requests and no ruin-and-recreate before denials: bumps happen
+    params = FAST.replace(safety_stock=0, forecast="none", make_room=0)
     seen = []
 
     class Bumper(Recorder):
@@ -483,3 +484,61 @@ def test_hospital_parameter_file(hospital):
     result = run_dynamic(hospital, "rules", seed=3, params=params)
     _assert_conserved(result)
     assert math.isfinite(result.hindsight_cost) and result.to_dict()["hindsight_components"]["purchase"] > 0
+
+
+def _pending_nodes(ch):
+    return sorted(int(x) for a in range(ch.seqs.shape[0]) for x in ch.seqs[a, : ch.n_seq[a]] if x != 0)
+
+
+def test_make_room_places_the_request_or_leaves_the_chains(solomon):
+    """Ruin and recreate around a request: it ends up planned exactly once, nothing else is lost, no violation
+    is added and the returned increase is the true cost change below the limit; otherwise nothing changes."""
+    placed = 0
+    planned = set(_pending_nodes(_chain_state(solomon)[1]))
+    for j in [v for v in range(1, 41) if v not in planned and v not in (9, 14)][:12]:
+        policy, ch = _chain_state(solomon)
+        policy.params = DynamicParams(make_room=40)
+        before_nodes = _pending_nodes(ch)
+        before = policy._total(ch, range(3))
+        seqs = ch.seqs.copy()
+        room = policy._make_room(ch, j, 3, limit=300.0, now=150.0)
+        if room is None:
+            assert np.array_equal(seqs, ch.seqs)
+            continue
+        placed += 1
+        increase, touched = room
+        after = policy._total(ch, range(3))
+        assert _pending_nodes(ch) == sorted([*before_nodes, j])
+        assert after[1] <= before[1] + 1e-6
+        assert increase == pytest.approx(after[0] - before[0]) and increase < 300.0
+        assert {a for a in range(3) if not np.array_equal(seqs[a], ch.seqs[a])} <= touched
+        for a in range(3):
+            assert ch.n_seq[a] == 0 or ch.seqs[a, ch.n_seq[a] - 1] == 0
+    assert placed > 0
+
+
+def test_make_room_serves_requests_that_would_be_denied(solomon):
+    """With no spare AMR and no forecast, ruin and recreate before a denial serves requests that plain insertion
+    (plus the relocate repair) would deny, without touching committed prefixes; the day stays feasible and
+    conserved."""
+    params = FAST.replace(safety_stock=0, forecast="none", bump=False)
+    rooms = []
+
+    class RoomRecorder(Recorder):
+        def on_reveal(self, state, request):
+            decision = super().on_reveal(state, request)
+            if self.decisions and self.decisions[-1].action == "room" and self.decisions[-1].request == request:
+                assert not decision.reject
+                assert any(request in plan.requests() for plan in decision.plans.values())
+                assert self.decisions[-1].cost < state.problem.rejection_costs[self.decisions[-1].priority - 1]
+                rooms.append(request)
+            return decision
+
+    on = run_dynamic(solomon, RoomRecorder(params), seed=5, params=params, hindsight=False)
+    off = run_dynamic(solomon, "rules", seed=5, params=params.replace(make_room=0), hindsight=False)
+    _assert_conserved(on)
+    _assert_conserved(off)
+    assert rooms, "no request was served by making room"
+    assert not any(d.action == "room" for d in off.decisions)
+    with pytest.raises(ValueError):
+        DynamicParams(make_room=-1)

@@ -42,6 +42,7 @@ __all__ = [
     "cost_components",
     "dynamic_problem",
     "forecast_requests",
+    "hindsight_generator",
     "hindsight_plan",
     "known_requests",
     "stage1_plan",
@@ -227,6 +228,12 @@ def _delay_for_reveals(problem: Problem, solution: Solution) -> Solution:
                 trips[t] = Trip(trips[t].visits, earliest_start=start + shortfall)
         amrs.append(AMRPlan(tuple(trips)))
     return Solution(tuple(amrs), solution.rejected)
+
+
+def hindsight_generator(seed: int) -> np.random.Generator:
+    """The generator of a run's hindsight plan: its own stream of ``seed``, so the reference plan does not move
+    when stage-1 parameters (which draw from the run's main generator) change."""
+    return np.random.default_rng([int(seed), 3])
 
 
 def hindsight_plan(problem: Problem, params: DynamicParams, rng: np.random.Generator) -> tuple[Solution, Report]:

@@ -19,6 +19,8 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
     bump = true                      # rules: a request that would be denied may take the place of a pending request
                                      # of lower priority when that costs less than its own denial loss (the bumped
                                      # one is put back elsewhere or denied)
+    make_room = 100                  # before a denial (after the repair): ruin-and-recreate attempts around the
+                                     # request that would be denied (0 = off; all policies)
     reopt_interval = 0.0             # rules+reopt: re-optimise the pending parts every this many time units
                                      # (0 = before every insertion decision)
     reopt_iterations = 40            # rules+reopt: ruin-and-recreate iterations of one re-optimisation
@@ -66,6 +68,7 @@ class DynamicParams(TomlParams, section="dynamic"):
     reservation: tuple[int, int, int] = (0, 1, 1)
     repair: bool = True
     bump: bool = True
+    make_room: int = 100
     reopt_interval: float = 0.0
     reopt_iterations: int = 40
     reopt_seconds: float = 1.0
@@ -105,6 +108,8 @@ class DynamicParams(TomlParams, section="dynamic"):
         r = self.reservation
         if min(r) < 0 or not r[0] <= r[1] <= r[2]:
             raise ValueError(f"reservation thresholds must satisfy 0 <= r_1 <= r_2 <= r_3, got {r}")
+        if self.make_room < 0:
+            raise ValueError(f"make_room must be >= 0, got {self.make_room}")
         if self.reopt_iterations < 0:
             raise ValueError(f"reopt_iterations must be >= 0, got {self.reopt_iterations}")
         if self.reopt_interval < 0 or self.reopt_seconds <= 0:

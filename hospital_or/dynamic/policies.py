@@ -28,8 +28,11 @@ time on the route, where later insertions can use it; the stage-1 plan is run th
 
 Repair (``params.repair``, all policies; spec 3.4's optional repair): after every accepted request, and before any
 denial, a relocate descent moves single pending requests between the pending parts when that lowers the total
-cost (a denied request is priced again after it). Its time is kept in ``reopt_times``; the insertion decision is
-timed separately (``decision_times``).
+cost (a denied request is priced again after it). If the request would still be denied, ``params.make_room``
+ruin-and-recreate attempts around it (:meth:`InsertionPolicy._make_room`: take out some of its nearest pending
+requests, insert it, put them back) look for a rearrangement of the pending parts that serves it for less than its
+denial loss (``rules``; any feasible one for ``greedy``). The time of both is kept in ``reopt_times``; the insertion
+decision is timed separately (``decision_times``).
 
 The committed prefixes are never touched: decisions only replace :class:`PendingPlan` objects, which the simulator
 validates. Each ``on_reveal`` of a request that is not already planned is timed (``decision_times``, seconds).
@@ -70,8 +73,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """One stage-2 decision: ``action`` is ``"insert"``, ``"new"``, ``"reject"`` or ``"bump"`` (inserted in place
-    of a pending lower-priority request, which was put back elsewhere or denied)."""
+    """One stage-2 decision: ``action`` is ``"insert"``, ``"new"``, ``"reject"``, ``"room"`` (served after pending
+    requests were moved out of its way, ``cost`` = the increase of the pending parts' cost) or ``"bump"`` (inserted
+    in place of a pending lower-priority request, which was put back elsewhere or denied)."""
 
     time: float
     request: str
@@ -129,9 +133,11 @@ class InsertionPolicy(BasePolicy):
 
     name = "insertion"
 
-    def __init__(self, params: DynamicParams | None = None, rules: bool = True):
+    def __init__(self, params: DynamicParams | None = None, rules: bool = True,
+                 rng: np.random.Generator | None = None):
         self.params = params or DynamicParams()
         self.rules = rules
+        self.rng = rng if rng is not None else np.random.default_rng(0)
         self.reservation = self.params.effective_reservation() if rules else (0, 0, 0)
         self.decisions: list[DecisionRecord] = []
         self.reopt_times: list[float] = []
@@ -302,6 +308,16 @@ class InsertionPolicy(BasePolicy):
                 cost, amr, pos, idle_count = self._best_option(ch, j, p, now)
                 seconds += time.perf_counter() - tic
         reject = amr < 0 or (self.rules and cost >= denial)
+        if reject and self.params.make_room > 0:
+            # still a denial: free room around j by ruin and recreate of its nearest pending requests
+            tic = time.perf_counter()
+            room = self._make_room(ch, j, p, denial if self.rules else math.inf, now)
+            self.reopt_times.append(time.perf_counter() - tic)
+            if room is not None:
+                cost, touched = room
+                changed |= touched
+                reject = False
+                amr, pos = -1, -1
         bump = None
         if reject and self.rules and self.params.bump and problem.rejection_costs is not None:
             tic = time.perf_counter()
@@ -327,6 +343,10 @@ class InsertionPolicy(BasePolicy):
         elif reject:
             rejected = (request,) if problem.rejection_costs is not None else ()
             action = "reject"
+        elif amr < 0:  # served after _make_room rearranged the pending parts
+            action = "room"
+            changed |= self._repair(ch)
+            rejected = ()
         else:
             action = "new" if ch.idle[amr] else "insert"
             self._apply_insertion(ch, amr, pos, j)
@@ -380,6 +400,75 @@ class InsertionPolicy(BasePolicy):
                 if net < denial and (best is None or net < best[0]):
                     best = (net, a, u, int(pos[0]))
         return best
+
+    def _make_room(self, ch: _Chains, j: int, p: int, limit: float,
+                   now: float) -> tuple[float, set[int]] | None:
+        """Serve ``j`` by moving pending requests out of its way (ruin and recreate around ``j``).
+
+        ``params.make_room`` times: take out ``k`` (1 to 6) pending requests drawn among the ``2k`` nearest to
+        ``j``, insert ``j`` at its cheapest feasible position of a non-idle AMR, then put the removed requests back
+        one by one, in random order, at their cheapest feasible positions (no idle AMR, no new trip). Of the
+        attempts that place everything without adding violation, the one with the smallest cost increase is kept
+        when that increase (at least 0) is below ``limit`` (``j``'s denial loss); the chains are left unchanged
+        otherwise.
+        Returns the cost increase and the AMRs whose chains changed, or ``None``.
+        """
+        usable = ~ch.idle
+        amrs = [a for a in range(ch.seqs.shape[0]) if usable[a]]
+        pending = self._pending_requests(ch)
+        if not amrs:
+            return None
+        D = self._eval.D
+        allow = np.zeros_like(ch.allow_new)
+        order = sorted(pending, key=lambda x: (D[j, x[0]] + D[x[0], j], x[0]))
+        saved = (ch.seqs.copy(), ch.n_seq.copy())
+        before = self._total(ch, amrs)
+        best: tuple[float, np.ndarray, np.ndarray, set[int]] | None = None
+        for _ in range(self.params.make_room):
+            k = int(self.rng.integers(1, min(6, len(order)) + 1)) if order else 0
+            pool = order[: 2 * k]
+            picks = [pool[int(i)] for i in self.rng.choice(len(pool), size=k, replace=False)] if k else []
+            touched = {a for _, a in picks}
+            for u, a in picks:
+                self._remove(ch, a, u)
+            ok = True
+            for u in [j] + [picks[int(i)][0] for i in self.rng.permutation(k)]:
+                delta, pos = self._eval.best_insertions(u, now if u == j else 0.0, ch.seqs, ch.n_seq, ch.starts,
+                                                        ch.in_trip, ch.last, ch.t_dep, ch.load0, ch.es0, allow)
+                delta = np.where(usable & (pos >= 0), delta, np.inf)
+                b = int(np.argmin(delta))
+                if not math.isfinite(delta[b]):
+                    ok = False
+                    break
+                self._insert(ch, b, int(pos[b]), u)
+                touched.add(b)
+            if ok:
+                after = self._total(ch, amrs)
+                increase = after[0] - before[0]
+                # an attempt that also improves the other requests makes j free, not a gain: the denial test
+                # compares max(increase, 0) with j's loss, as it compares the (non-negative) insertion cost
+                if after[1] <= before[1] + 1e-6 and max(increase, 0.0) < limit and (
+                        best is None or increase < best[0]):
+                    best = (increase, ch.seqs.copy(), ch.n_seq.copy(), touched)
+            ch.seqs[:], ch.n_seq[:] = saved
+        if best is None:
+            return None
+        ch.seqs[:], ch.n_seq[:] = best[1], best[2]
+        self.reopt_moves += 1
+        return best[0], best[3]
+
+    def _pending_requests(self, ch: _Chains) -> list[tuple[int, int]]:
+        """``(node, amr)`` of every pending request of the non-idle AMRs."""
+        return [(int(u), a) for a in range(ch.seqs.shape[0]) if not ch.idle[a]
+                for u in ch.seqs[a, : ch.n_seq[a]] if u != 0 and not self._is_station[u]]
+
+    def _total(self, ch: _Chains, amrs) -> tuple[float, float]:
+        cost = viol = 0.0
+        for a in amrs:
+            c, v = self._chain_cost(ch, a)
+            cost += c
+            viol += v
+        return cost, viol
 
     def _chain_cost(self, ch: _Chains, a: int) -> tuple[float, float]:
         r = self._eval.evaluate(ch.seqs[a, : ch.n_seq[a]], ch.starts[a], bool(ch.in_trip[a]), int(ch.last[a]),
@@ -435,8 +524,8 @@ class GreedyPolicy(InsertionPolicy):
 
     name = "greedy"
 
-    def __init__(self, params: DynamicParams | None = None):
-        super().__init__(params, rules=False)
+    def __init__(self, params: DynamicParams | None = None, rng: np.random.Generator | None = None):
+        super().__init__(params, rules=False, rng=rng)
 
 
 class RulesPolicy(InsertionPolicy):
@@ -444,8 +533,8 @@ class RulesPolicy(InsertionPolicy):
 
     name = "rules"
 
-    def __init__(self, params: DynamicParams | None = None):
-        super().__init__(params, rules=True)
+    def __init__(self, params: DynamicParams | None = None, rng: np.random.Generator | None = None):
+        super().__init__(params, rules=True, rng=rng)
 
 
 def lazy_plan(problem, solution, share: float = 1.0):
@@ -494,8 +583,7 @@ class RulesReoptPolicy(RulesPolicy):
     name = "rules+reopt"
 
     def __init__(self, params: DynamicParams | None = None, rng: np.random.Generator | None = None):
-        super().__init__(params)
-        self.rng = rng if rng is not None else np.random.default_rng(0)
+        super().__init__(params, rng=rng)
         self._next: float | None = None
 
     def _before_insertion(self, state: SimState, ch: _Chains) -> set[int]:
@@ -512,19 +600,6 @@ class RulesReoptPolicy(RulesPolicy):
         changed |= self._relocate_descent(ch, deadline)
         self.reopt_times.append(time.perf_counter() - tic)
         return changed
-
-    def _pending_requests(self, ch: _Chains) -> list[tuple[int, int]]:
-        """``(node, amr)`` of every pending request of the non-idle AMRs."""
-        return [(int(u), a) for a in range(ch.seqs.shape[0]) if not ch.idle[a]
-                for u in ch.seqs[a, : ch.n_seq[a]] if u != 0 and not self._is_station[u]]
-
-    def _total(self, ch: _Chains, amrs) -> tuple[float, float]:
-        cost = viol = 0.0
-        for a in amrs:
-            c, v = self._chain_cost(ch, a)
-            cost += c
-            viol += v
-        return cost, viol
 
     def _ruin_recreate(self, ch: _Chains, deadline: float) -> set[int]:
         changed: set[int] = set()
@@ -582,7 +657,7 @@ def make_dynamic(name: str, params: DynamicParams | None = None,
         cls = DYNAMIC_POLICIES[name]
     except KeyError:
         raise ValueError(f"unknown dynamic policy {name!r}; known: {', '.join(sorted(DYNAMIC_POLICIES))}") from None
-    return cls(params, rng=rng) if issubclass(cls, RulesReoptPolicy) else cls(params)
+    return cls(params, rng=rng)
 
 
 def _register() -> None:

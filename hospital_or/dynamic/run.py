@@ -25,6 +25,7 @@ from hospital_or.dynamic.model import (
     cost_components,
     dynamic_problem,
     finite_or_none,
+    hindsight_generator,
     hindsight_plan,
     stage1_plan,
 )
@@ -233,7 +234,7 @@ def run_dynamic(
         hs, hs_report = hindsight_result
     elif hindsight:
         tic = time.perf_counter()
-        hs, hs_report = hindsight_plan(model, params, rng)
+        hs, hs_report = hindsight_plan(model, params, hindsight_generator(seed))
         timing["hindsight"] = time.perf_counter() - tic
     return DynamicResult(model, getattr(pol, "name", str(policy)), int(seed), params, plan, fleet, executed, report,
                          sim, list(getattr(pol, "decisions", [])), hs, hs_report, timing,
