@@ -431,18 +431,8 @@ class InsertionPolicy(BasePolicy):
             touched = {a for _, a in picks}
             for u, a in picks:
                 self._remove(ch, a, u)
-            ok = True
-            for u in [j] + [picks[int(i)][0] for i in self.rng.permutation(k)]:
-                delta, pos = self._eval.best_insertions(u, now if u == j else 0.0, ch.seqs, ch.n_seq, ch.starts,
-                                                        ch.in_trip, ch.last, ch.t_dep, ch.load0, ch.es0, allow)
-                delta = np.where(usable & (pos >= 0), delta, np.inf)
-                b = int(np.argmin(delta))
-                if not math.isfinite(delta[b]):
-                    ok = False
-                    break
-                self._insert(ch, b, int(pos[b]), u)
-                touched.add(b)
-            if ok:
+            order_in = [(j, now)] + [(picks[int(i)][0], 0.0) for i in self.rng.permutation(k)]
+            if self._reinsert(ch, order_in, usable, allow, touched):
                 after = self._total(ch, amrs)
                 increase = after[0] - before[0]
                 # an attempt that also improves the other requests makes j free, not a gain: the denial test
@@ -456,6 +446,21 @@ class InsertionPolicy(BasePolicy):
         ch.seqs[:], ch.n_seq[:] = best[1], best[2]
         self.reopt_moves += 1
         return best[0], best[3]
+
+    def _reinsert(self, ch: _Chains, nodes: list[tuple[int, float]], usable: np.ndarray, allow: np.ndarray,
+                  touched: set[int]) -> bool:
+        """Insert each ``(node, not before)`` in turn at its cheapest feasible position of a ``usable`` AMR (new trips
+        where ``allow``), adding the AMRs used to ``touched``; False (chains partly rebuilt) when one does not fit."""
+        for u, earliest in nodes:
+            delta, pos = self._eval.best_insertions(u, earliest, ch.seqs, ch.n_seq, ch.starts, ch.in_trip, ch.last,
+                                                    ch.t_dep, ch.load0, ch.es0, allow)
+            delta = np.where(usable & (pos >= 0), delta, np.inf)
+            b = int(np.argmin(delta))
+            if not math.isfinite(delta[b]):
+                return False
+            self._insert(ch, b, int(pos[b]), u)
+            touched.add(b)
+        return True
 
     def _pending_requests(self, ch: _Chains) -> list[tuple[int, int]]:
         """``(node, amr)`` of every pending request of the non-idle AMRs."""
@@ -621,18 +626,8 @@ class RulesReoptPolicy(RulesPolicy):
             touched = {a for _, a in nodes}
             for u, a in nodes:
                 self._remove(ch, a, u)
-            ok = True
-            for i in self.rng.permutation(k):
-                u = nodes[int(i)][0]
-                delta, pos = self._eval.best_insertions(u, 0.0, ch.seqs, ch.n_seq, ch.starts, ch.in_trip, ch.last,
-                                                        ch.t_dep, ch.load0, ch.es0, allow)
-                delta = np.where(usable & (pos >= 0), delta, np.inf)
-                b = int(np.argmin(delta))
-                if not math.isfinite(delta[b]):
-                    ok = False
-                    break
-                self._insert(ch, b, int(pos[b]), u)
-                touched.add(b)
+            ok = self._reinsert(ch, [(nodes[int(i)][0], 0.0) for i in self.rng.permutation(k)], usable, allow,
+                                touched)
             after = self._total(ch, amrs) if ok else (math.inf, math.inf)
             if ok and after[0] < before[0] - 1e-6 and after[1] <= before[1] + 1e-6:
                 changed |= touched
