@@ -542,3 +542,20 @@ def test_make_room_serves_requests_that_would_be_denied(solomon):
     assert not any(d.action == "room" for d in off.decisions)
     with pytest.raises(ValueError):
         DynamicParams(make_room=-1)
+
+
+def test_exchange_pass_conserves_and_improves(solomon):
+    """The repair's exchange pass (swap, 2-opt*) keeps every pending request planned once, leaves the committed
+    targets alone, adds no violation and, on the hand-made chains, lowers the cost."""
+    policy, ch = _chain_state(solomon)
+    before_nodes = _pending_nodes(ch)
+    before = policy._total(ch, range(3))
+    committed = (ch.in_trip.copy(), ch.last.copy(), ch.t_dep.copy(), ch.load0.copy())
+    changed = policy._exchange_pass(ch, deadline=float("inf"))
+    after = policy._total(ch, range(3))
+    assert _pending_nodes(ch) == before_nodes
+    assert changed and after[0] < before[0] and after[1] <= before[1] + 1e-9
+    for old, new in zip(committed, (ch.in_trip, ch.last, ch.t_dep, ch.load0), strict=True):
+        assert np.array_equal(old, new)
+    # every chain keeps its trips (depot returns): swap and 2-opt* neither add nor empty one
+    assert [list(ch.seqs[a, : ch.n_seq[a]]).count(0) for a in range(3)] == [1, 1, 1]

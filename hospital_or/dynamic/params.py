@@ -19,6 +19,9 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
     bump = true                      # rules: a request that would be denied may take the place of a pending request
                                      # of lower priority when that costs less than its own denial loss (the bumped
                                      # one is put back elsewhere or denied)
+    repair_exchange = true           # when no relocation improves, the repair also tries swap and 2-opt* between
+                                     # the pending parts of two AMRs (each request with its 5 nearest pending
+                                     # requests of other AMRs)
     make_room = 100                  # before a denial (after the repair): ruin-and-recreate attempts around the
                                      # request that would be denied (0 = off; all policies)
     reopt_interval = 0.0             # rules+reopt: re-optimise the pending parts every this many time units
@@ -69,6 +72,7 @@ class DynamicParams(TomlParams, section="dynamic"):
     repair: bool = True
     bump: bool = True
     make_room: int = 100
+    repair_exchange: bool = True
     reopt_interval: float = 0.0
     reopt_iterations: int = 40
     reopt_seconds: float = 1.0

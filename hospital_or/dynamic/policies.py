@@ -71,6 +71,10 @@ __all__ = [
 ]
 
 
+#: A pending request is exchanged (repair exchange pass) only with this many of its nearest pending requests.
+SWAP_NEIGHBOURS = 5
+
+
 @dataclass(frozen=True)
 class DecisionRecord:
     """One stage-2 decision: ``action`` is ``"insert"``, ``"new"``, ``"reject"``, ``"room"`` (served after pending
@@ -480,6 +484,59 @@ class InsertionPolicy(BasePolicy):
                                 float(ch.t_dep[a]), float(ch.load0[a]), float(ch.es0[a]))
         return r["cost"], r["violation"]
 
+    def _exchange_pass(self, ch: _Chains, deadline: float) -> set[int]:
+        """One pass of first-improvement exchanges between the pending chains of two AMRs, for each pending request
+        ``u`` and each of its ``SWAP_NEIGHBOURS`` nearest pending requests ``v`` of other AMRs: *swap* ``u`` and
+        ``v``, then *2-opt** (``u`` and ``v`` exchange the rest of their trips). A move is kept when the two
+        chains' cost falls without adding violation; trips keep their depot returns (no trip is added or
+        emptied)."""
+        changed: set[int] = set()
+        D = self._eval.D
+        pending = self._pending_requests(ch)
+        for u, _ in pending:
+            if time.perf_counter() >= deadline:
+                break
+            a = self._owner(ch, u)
+            near = sorted((D[u, v] + D[v, u], v) for v, b in pending if b != a)
+            moved = False
+            for _, v in near[:SWAP_NEIGHBOURS]:
+                b = self._owner(ch, v)
+                if b == a or b < 0:
+                    continue
+                seq_a = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+                seq_b = [int(x) for x in ch.seqs[b, : ch.n_seq[b]]]
+                qa, qb = seq_a.index(u), seq_b.index(v)
+                ea, eb = seq_a.index(0, qa), seq_b.index(0, qb)  # the depot return closing each trip
+                tail_a, tail_b = seq_a[qa + 1 : ea], seq_b[qb + 1 : eb]
+                candidates = [
+                    ([*seq_a[:qa], v, *seq_a[qa + 1 :]], [*seq_b[:qb], u, *seq_b[qb + 1 :]]),  # swap
+                    ([*seq_a[: qa + 1], *tail_b, *seq_a[ea:]], [*seq_b[: qb + 1], *tail_a, *seq_b[eb:]]),  # 2-opt*
+                ]
+                if ea == qa + 1 and eb == qb + 1:
+                    candidates.pop()  # both tails empty: 2-opt* changes nothing
+                (ca, va), (cb, vb) = self._chain_cost(ch, a), self._chain_cost(ch, b)
+                for new_a, new_b in candidates:
+                    self._set_seq(ch, a, new_a)
+                    self._set_seq(ch, b, new_b)
+                    (na, wa), (nb, wb) = self._chain_cost(ch, a), self._chain_cost(ch, b)
+                    if na + nb < ca + cb - 1e-6 and wa + wb <= va + vb + 1e-6:
+                        changed.update((a, b))
+                        self.reopt_moves += 1
+                        moved = True
+                        break
+                    self._set_seq(ch, a, seq_a)
+                    self._set_seq(ch, b, seq_b)
+                if moved:
+                    break  # u's chain changed: go on with the next request
+        return changed
+
+    def _owner(self, ch: _Chains, u: int) -> int:
+        """The non-idle AMR whose chain holds ``u`` (-1: none)."""
+        for a in range(ch.seqs.shape[0]):
+            if not ch.idle[a] and (ch.seqs[a, : ch.n_seq[a]] == u).any():
+                return a
+        return -1
+
     def _relocate_descent(self, ch: _Chains, deadline: float) -> set[int]:
         """First-improvement relocation of single pending nodes (any non-idle AMR, any position, no new trips)
         until no move lowers the total cost, at most ``max_passes`` passes, or ``deadline``."""
@@ -487,7 +544,12 @@ class InsertionPolicy(BasePolicy):
         allow = np.zeros_like(ch.allow_new)  # no new trips: the trip counts stay within max_trips
         improved = True
         passes = 0
-        while improved and passes < self.max_passes and time.perf_counter() < deadline:
+        while passes < self.max_passes and time.perf_counter() < deadline:
+            if not improved:
+                swapped = self._exchange_pass(ch, deadline) if self.params.repair_exchange else set()
+                if not swapped:
+                    break
+                changed |= swapped
             improved = False
             passes += 1
             for a in range(ch.seqs.shape[0]):
