@@ -53,7 +53,7 @@ def instance_files(classes: list[str], level: str = "0.5", limit: int | None = N
 def _hindsight_key(path: Path, seed: int, params: DynamicParams) -> str:
     """Cache key of a hindsight plan: the file, the seed and the parameters the full-information plan depends on."""
     fields = ("purchase_cost", "transport_cost", "lateness_weights", "denial_costs", "priority_mix",
-              "assign_priorities", "max_trips", "hindsight_iterations")
+              "assign_priorities", "max_trips", "hindsight_iterations", "hindsight_restarts")
     text = json.dumps([path.name, seed, [params.to_dict()[f] for f in fields]])
     return f"{path.stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pkl"
 

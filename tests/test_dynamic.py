@@ -559,3 +559,16 @@ def test_exchange_pass_conserves_and_improves(solomon):
         assert np.array_equal(old, new)
     # every chain keeps its trips (depot returns): swap and 2-opt* neither add nor empty one
     assert [list(ch.seqs[a, : ch.n_seq[a]]).count(0) for a in range(3)] == [1, 1, 1]
+
+
+def test_hindsight_restarts_keep_the_cheapest_plan(solomon):
+    """More independent hindsight searches never give a dearer reference (the first search is the same stream)."""
+    from hospital_or.dynamic.model import hindsight_generator, hindsight_plan
+
+    model = dynamic_problem(solomon, FAST, np.random.default_rng(1))
+    one = hindsight_plan(model, FAST.replace(hindsight_restarts=1), hindsight_generator(4))[1]
+    three = hindsight_plan(model, FAST.replace(hindsight_restarts=3), hindsight_generator(4))[1]
+    assert one.feasible and three.feasible
+    assert three.cost <= one.cost + 1e-9
+    with pytest.raises(ValueError):
+        DynamicParams(hindsight_restarts=0)

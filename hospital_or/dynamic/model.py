@@ -14,7 +14,8 @@
   the known requests into the fewest AMRs (multiple-scenario planning in the spirit of Bent and Van Hentenryck,
   2004, with one bootstrap scenario; our reconstruction, not in spec 3.3).
 - :func:`hindsight_plan` is the same instance with every request known in advance: the tabu search plans all
-  requests (reveal times ignored; multi-trip problems also try one trip per AMR and keep the cheaper plan), then
+  requests (reveal times ignored; multi-trip problems also try one trip per AMR; ``hindsight_restarts``
+  independent searches per variant, the cheapest plan is kept), then
   every trip is delayed just enough that no AMR leaves for a request before it is revealed (the checker's
   ``respect_reveal_times`` rule; a later start only delays the trip). Its cost, with the fleet it uses, is the
   full-information reference each dynamic run reports its gap to. It is a heuristic plan, not a proven lower
@@ -248,14 +249,15 @@ def hindsight_plan(problem: Problem, params: DynamicParams, rng: np.random.Gener
         variants.append(everything.replace(fleet=single))
     best: tuple[Solution, Report] | None = None
     for variant in variants:
-        try:
-            plan = _tabu_plan(variant, rng, params.hindsight_iterations, None)
-        except RuntimeError:
-            continue
-        solution = _delay_for_reveals(problem, plan.solution)
-        report = check(problem, solution, respect_reveal_times=True)
-        if best is None or (report.feasible, -report.cost) > (best[1].feasible, -best[1].cost):
-            best = (solution, report)
+        for stream in rng.spawn(params.hindsight_restarts):
+            try:
+                plan = _tabu_plan(variant, stream, params.hindsight_iterations, None)
+            except RuntimeError:
+                continue
+            solution = _delay_for_reveals(problem, plan.solution)
+            report = check(problem, solution, respect_reveal_times=True)
+            if best is None or (report.feasible, -report.cost) > (best[1].feasible, -best[1].cost):
+                best = (solution, report)
     if best is None:
         raise RuntimeError(f"{problem.name}: no full-information plan found")
     return best
