@@ -492,16 +492,17 @@ class InsertionPolicy(BasePolicy):
         emptied)."""
         changed: set[int] = set()
         D = self._eval.D
-        pending = self._pending_requests(ch)
+        pending = self._pending_requests(ch)  # (request, AMR) at the start of the pass: the neighbour candidates
+        owner = dict(pending)  # each request's AMR, kept current as moves are applied
         for u, _ in pending:
             if time.perf_counter() >= deadline:
                 break
-            a = self._owner(ch, u)
+            a = owner[u]
             near = sorted((D[u, v] + D[v, u], v) for v, b in pending if b != a)
             moved = False
             for _, v in near[:SWAP_NEIGHBOURS]:
-                b = self._owner(ch, v)
-                if b == a or b < 0:
+                b = owner[v]
+                if b == a:
                     continue
                 seq_a = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
                 seq_b = [int(x) for x in ch.seqs[b, : ch.n_seq[b]]]
@@ -515,13 +516,17 @@ class InsertionPolicy(BasePolicy):
                 if ea == qa + 1 and eb == qb + 1:
                     candidates.pop()  # both tails empty: 2-opt* changes nothing
                 (ca, va), (cb, vb) = self._chain_cost(ch, a), self._chain_cost(ch, b)
-                for new_a, new_b in candidates:
+                moved_to_b = ([u], tail_a)  # what goes from a to b (and back: [v], tail_b) by swap, 2-opt*
+                moved_to_a = ([v], tail_b)
+                for c, (new_a, new_b) in enumerate(candidates):
                     self._set_seq(ch, a, new_a)
                     self._set_seq(ch, b, new_b)
                     (na, wa), (nb, wb) = self._chain_cost(ch, a), self._chain_cost(ch, b)
                     if na + nb < ca + cb - 1e-6 and wa + wb <= va + vb + 1e-6:
                         changed.update((a, b))
                         self.reopt_moves += 1
+                        owner.update(dict.fromkeys(moved_to_b[c], b))
+                        owner.update(dict.fromkeys(moved_to_a[c], a))
                         moved = True
                         break
                     self._set_seq(ch, a, seq_a)
@@ -529,13 +534,6 @@ class InsertionPolicy(BasePolicy):
                 if moved:
                     break  # u's chain changed: go on with the next request
         return changed
-
-    def _owner(self, ch: _Chains, u: int) -> int:
-        """The non-idle AMR whose chain holds ``u`` (-1: none)."""
-        for a in range(ch.seqs.shape[0]):
-            if not ch.idle[a] and (ch.seqs[a, : ch.n_seq[a]] == u).any():
-                return a
-        return -1
 
     def _relocate_descent(self, ch: _Chains, deadline: float) -> set[int]:
         """First-improvement relocation of single pending nodes (any non-idle AMR, any position, no new trips)
