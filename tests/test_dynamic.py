@@ -108,9 +108,11 @@ def test_solomon_conservation_and_cost(solomon, policy):
     assert sum(by[p]["rejected"] for p in "123") == d["rejected"]
 
 
-def test_committed_prefixes_never_change(solomon):
-    policy = Recorder(FAST)
-    result = run_dynamic(solomon, policy, seed=2, params=FAST, hindsight=False)
+@pytest.mark.parametrize("or_opt", [False, True])
+def test_committed_prefixes_never_change(solomon, or_opt):
+    params = FAST.replace(repair_or_opt=or_opt)
+    policy = Recorder(params)
+    result = run_dynamic(solomon, policy, seed=2, params=params, hindsight=False)
     assert policy.calls > 0
     _assert_conserved(result)
 
@@ -572,3 +574,40 @@ def test_hindsight_restarts_keep_the_cheapest_plan(solomon):
     assert three.cost <= one.cost + 1e-9
     with pytest.raises(ValueError):
         DynamicParams(hindsight_restarts=0)
+
+
+def test_or_opt_pass_conserves_and_improves(solomon):
+    """The repair's Or-opt pass moves segments of 2-3 pending requests: every pending request stays planned once,
+    committed targets stay, no violation is added, no trip is added or emptied and, on the hand-made chains, the
+    cost falls."""
+    policy, ch = _chain_state(solomon)
+    before_nodes = _pending_nodes(ch)
+    before = policy._total(ch, range(3))
+    chains = [list(ch.seqs[a, : ch.n_seq[a]]) for a in range(3)]
+    committed = (ch.in_trip.copy(), ch.last.copy(), ch.t_dep.copy(), ch.load0.copy())
+    changed = policy._or_opt_pass(ch, deadline=float("inf"))
+    after = policy._total(ch, range(3))
+    assert _pending_nodes(ch) == before_nodes
+    assert changed and after[0] < before[0] and after[1] <= before[1] + 1e-9
+    for old, new in zip(committed, (ch.in_trip, ch.last, ch.t_dep, ch.load0), strict=True):
+        assert np.array_equal(old, new)
+    assert [list(ch.seqs[a, : ch.n_seq[a]]).count(0) for a in range(3)] == [1, 1, 1]
+    assert {a for a in range(3) if list(ch.seqs[a, : ch.n_seq[a]]) != chains[a]} <= changed
+
+
+def test_forecast_scenarios_keep_the_median_fleet(solomon):
+    params = DynamicParams(stage1_iterations=40, forecast_scenarios=3)
+    model = dynamic_problem(solomon, params, np.random.default_rng(1))
+    known = known_requests(model)
+    chosen = stage1_plan(model, params, np.random.default_rng(8))
+    # the same three scenarios, one at a time, from the streams stage1_plan spawns
+    single = params.replace(forecast_scenarios=1)
+    plans = [stage1_plan(model, single, stream) for stream in np.random.default_rng(8).spawn(3)]
+    fleets = sorted(p.amrs for p in plans)
+    assert fleets[0] < fleets[2]  # the scenarios disagree (seed chosen so), so the median rule is exercised
+    assert chosen.amrs == fleets[1]
+    assert chosen.cost == min(p.cost for p in plans if p.amrs == fleets[1])
+    assert check(known, chosen.solution).feasible
+    assert stage1_plan(model, params, np.random.default_rng(8)).solution == chosen.solution
+    with pytest.raises(ValueError, match="forecast_scenarios"):
+        DynamicParams(forecast_scenarios=0)

@@ -190,9 +190,22 @@ def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generato
 
     With a forecast (``params.forecast``, see the module docstring) the search plans the known requests together
     with :func:`forecast_requests`; ``m1`` (``StagePlan.amrs``) counts the AMRs of that plan, and the returned
-    solution holds the known requests only.
+    solution holds the known requests only. With ``params.forecast_scenarios = k > 1`` it plans ``k`` independent
+    forecast samples (one spawned stream each) and keeps the plan whose fleet is the (lower) median of the ``k``
+    fleets, the cheapest of those.
     """
     known = known_requests(problem)
+    if params.forecast == "none" or params.forecast_scenarios == 1:
+        return _forecast_plan(problem, known, params, rng)
+    plans = [_forecast_plan(problem, known, params, stream) for stream in rng.spawn(params.forecast_scenarios)]
+    fleets = sorted(plan.amrs for plan in plans)
+    median = fleets[(len(fleets) - 1) // 2]
+    chosen = min((plan for plan in plans if plan.amrs == median), key=lambda plan: plan.cost)
+    return dataclasses.replace(chosen, runtime=sum(plan.runtime for plan in plans))
+
+
+def _forecast_plan(problem: Problem, known: Problem, params: DynamicParams, rng: np.random.Generator) -> StagePlan:
+    """Stage-1 plan of the ``known`` requests with one forecast sample drawn from ``rng`` (see :func:`stage1_plan`)."""
     forecast = forecast_requests(problem, params, rng)
     if not forecast:
         return _tabu_plan(known, rng, params.stage1_iterations, params.stage1_time_limit or None)

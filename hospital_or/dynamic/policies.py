@@ -535,6 +535,73 @@ class InsertionPolicy(BasePolicy):
                     break  # u's chain changed: go on with the next request
         return changed
 
+    def _or_opt_pass(self, ch: _Chains, deadline: float) -> set[int]:
+        """One pass of first-improvement *Or-opt* moves over the pending chains: a segment of 2 or 3 consecutive
+        pending requests of one trip moves, in its order, next to one of the ``SWAP_NEIGHBOURS`` pending requests
+        nearest to its ends (just after a request near its first node, just before one near its last), in the same
+        chain or another AMR's. A move is kept when the chains' cost falls without adding violation; no trip is
+        added or emptied."""
+        changed: set[int] = set()
+        D = self._eval.D
+        for a in range(ch.seqs.shape[0]):
+            if ch.idle[a]:
+                continue
+            for length in (3, 2):
+                q = 0
+                while q + length <= ch.n_seq[a]:
+                    if time.perf_counter() >= deadline:
+                        return changed
+                    seq_a = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+                    seg = seq_a[q : q + length]
+                    start_of_trip = q == 0 or seq_a[q - 1] == 0
+                    end_of_trip = q + length < len(seq_a) and seq_a[q + length] == 0
+                    if any(u == 0 or self._is_station[u] for u in seg) or (start_of_trip and end_of_trip):
+                        q += 1
+                        continue
+                    b = self._move_segment(ch, a, q, seg, D)
+                    if b >= 0:
+                        changed.update((a, b))
+                        self.reopt_moves += 1
+                        continue  # position q now holds the next nodes of a's chain
+                    q += 1
+        return changed
+
+    def _move_segment(self, ch: _Chains, a: int, q: int, seg: list[int], D: np.ndarray) -> int:
+        """Try the Or-opt moves of ``seg`` (at chain position ``q`` of AMR ``a``); apply the first improving one and
+        return the AMR that received the segment (``-1``: no move improves, the chains are unchanged)."""
+        seq_a = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+        rest_a = seq_a[:q] + seq_a[q + len(seg) :]
+        first, last = seg[0], seg[-1]
+        inside = set(seg)
+        pending = [(u, b) for u, b in self._pending_requests(ch) if u not in inside]
+        after = sorted((D[w, first], w, b) for w, b in pending)[:SWAP_NEIGHBOURS]
+        before = sorted((D[last, w], w, b) for w, b in pending)[:SWAP_NEIGHBOURS]
+        targets = [(w, b, 1) for _, w, b in after] + [(w, b, 0) for _, w, b in before]
+        cost_a, viol_a = self._chain_cost(ch, a)
+        for w, b, offset in targets:
+            if b == a:
+                r = rest_a.index(w) + offset
+                new_a = rest_a[:r] + seg + rest_a[r:]
+                if new_a == seq_a:
+                    continue
+                self._set_seq(ch, a, new_a)
+                na, wa = self._chain_cost(ch, a)
+                if na < cost_a - 1e-6 and wa <= viol_a + 1e-6:
+                    return a
+                self._set_seq(ch, a, seq_a)
+                continue
+            seq_b = [int(x) for x in ch.seqs[b, : ch.n_seq[b]]]
+            r = seq_b.index(w) + offset
+            cost_b, viol_b = self._chain_cost(ch, b)
+            self._set_seq(ch, a, rest_a)
+            self._set_seq(ch, b, seq_b[:r] + seg + seq_b[r:])
+            (na, wa), (nb, wb) = self._chain_cost(ch, a), self._chain_cost(ch, b)
+            if na + nb < cost_a + cost_b - 1e-6 and wa + wb <= viol_a + viol_b + 1e-6:
+                return b
+            self._set_seq(ch, a, seq_a)
+            self._set_seq(ch, b, seq_b)
+        return -1
+
     def _relocate_descent(self, ch: _Chains, deadline: float) -> set[int]:
         """First-improvement relocation of single pending nodes (any non-idle AMR, any position, no new trips)
         until no move lowers the total cost, at most ``max_passes`` passes, or ``deadline``."""
@@ -545,6 +612,8 @@ class InsertionPolicy(BasePolicy):
         while passes < self.max_passes and time.perf_counter() < deadline:
             if not improved:
                 swapped = self._exchange_pass(ch, deadline) if self.params.repair_exchange else set()
+                if not swapped and self.params.repair_or_opt:
+                    swapped = self._or_opt_pass(ch, deadline)
                 if not swapped:
                     break
                 changed |= swapped
