@@ -546,21 +546,25 @@ def test_make_room_serves_requests_that_would_be_denied(solomon):
         DynamicParams(make_room=-1)
 
 
-def test_exchange_pass_conserves_and_improves(solomon):
-    """The repair's exchange pass (swap, 2-opt*) keeps every pending request planned once, leaves the committed
-    targets alone, adds no violation and, on the hand-made chains, lowers the cost."""
+@pytest.mark.parametrize("repair_pass", ["_exchange_pass", "_or_opt_pass"])
+def test_repair_pass_conserves_and_improves(solomon, repair_pass):
+    """The repair's exchange pass (swap, 2-opt*) and Or-opt pass (segments of 2-3 pending requests) keep every
+    pending request planned once, leave the committed targets alone, add no violation, neither add nor empty a
+    trip, report the chains they changed and, on the hand-made chains, lower the cost."""
     policy, ch = _chain_state(solomon)
     before_nodes = _pending_nodes(ch)
     before = policy._total(ch, range(3))
+    chains = [list(ch.seqs[a, : ch.n_seq[a]]) for a in range(3)]
     committed = (ch.in_trip.copy(), ch.last.copy(), ch.t_dep.copy(), ch.load0.copy())
-    changed = policy._exchange_pass(ch, deadline=float("inf"))
+    changed = getattr(policy, repair_pass)(ch, deadline=float("inf"))
     after = policy._total(ch, range(3))
     assert _pending_nodes(ch) == before_nodes
     assert changed and after[0] < before[0] and after[1] <= before[1] + 1e-9
     for old, new in zip(committed, (ch.in_trip, ch.last, ch.t_dep, ch.load0), strict=True):
         assert np.array_equal(old, new)
-    # every chain keeps its trips (depot returns): swap and 2-opt* neither add nor empty one
+    # every chain keeps its trips (depot returns)
     assert [list(ch.seqs[a, : ch.n_seq[a]]).count(0) for a in range(3)] == [1, 1, 1]
+    assert {a for a in range(3) if list(ch.seqs[a, : ch.n_seq[a]]) != chains[a]} <= set(changed)
 
 
 def test_hindsight_restarts_keep_the_cheapest_plan(solomon):
@@ -574,25 +578,6 @@ def test_hindsight_restarts_keep_the_cheapest_plan(solomon):
     assert three.cost <= one.cost + 1e-9
     with pytest.raises(ValueError):
         DynamicParams(hindsight_restarts=0)
-
-
-def test_or_opt_pass_conserves_and_improves(solomon):
-    """The repair's Or-opt pass moves segments of 2-3 pending requests: every pending request stays planned once,
-    committed targets stay, no violation is added, no trip is added or emptied and, on the hand-made chains, the
-    cost falls."""
-    policy, ch = _chain_state(solomon)
-    before_nodes = _pending_nodes(ch)
-    before = policy._total(ch, range(3))
-    chains = [list(ch.seqs[a, : ch.n_seq[a]]) for a in range(3)]
-    committed = (ch.in_trip.copy(), ch.last.copy(), ch.t_dep.copy(), ch.load0.copy())
-    changed = policy._or_opt_pass(ch, deadline=float("inf"))
-    after = policy._total(ch, range(3))
-    assert _pending_nodes(ch) == before_nodes
-    assert changed and after[0] < before[0] and after[1] <= before[1] + 1e-9
-    for old, new in zip(committed, (ch.in_trip, ch.last, ch.t_dep, ch.load0), strict=True):
-        assert np.array_equal(old, new)
-    assert [list(ch.seqs[a, : ch.n_seq[a]]).count(0) for a in range(3)] == [1, 1, 1]
-    assert {a for a in range(3) if list(ch.seqs[a, : ch.n_seq[a]]) != chains[a]} <= changed
 
 
 def test_forecast_scenarios_keep_the_median_fleet(solomon):
