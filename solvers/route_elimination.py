@@ -18,7 +18,9 @@ On success the solution has one trip fewer and is feasible; on failure (budget e
 solution from before the attempt. Every evaluation goes through the engine kernels (:mod:`solvers.engine.kernels`):
 the feasibility of a rewritten trip is the violation part of :func:`~solvers.engine.kernels.eval_row`.
 Charging stations: feasible insertion also tries a station visit right before or after the request; the squeeze
-uses the engine's station moves (station in/out/re-position); ejections keep the trip's stations.
+uses the engine's station moves (station in/out/re-position); insertion-ejection may also drop up to two station
+visits of the trip (``eject_stations``), and an attempt stuck for ``attempt_pops`` pops starts again on another
+trip.
 
 Reference: Y. Nagata, O. Braysy (2009), "A powerful route minimization heuristic for the vehicle routing problem
 with time windows", Operations Research Letters 37(5):333-338.
@@ -143,15 +145,47 @@ def _finish_seq(pre, st, seq, a, m, D, T, TV, E, node, par):
     return _violation(st, par), st[S_DIST]
 
 
+#: Most charging-station visits one insertion-ejection may drop (besides the ``k_max`` <= 3 requests).
+MAX_STATION_EJECTIONS = 2
+#: Length of the ``out`` array of :func:`best_insertion_ejection`: ejected nodes, then their positions.
+MAX_EJECTED = 3 + MAX_STATION_EJECTIONS
+OUT_LEN = 2 * MAX_EJECTED
+
+
 @njit(cache=True)
-def best_insertion_ejection(v, k_max, pen, stations, routes, rlen, rinfo, D, T, TV, E, node, par, st, seq, out):
+def best_insertion_ejection(v, k_max, pen, stations, max_st_ej, metric, routes, rlen, rinfo, D, T, TV, E, node, par,
+                            st, seq, out):
     """Insert request ``v`` into a trip and eject at most ``k_max`` (<= 3) other requests so the trip is feasible.
 
     Minimises the summed ejection counters ``pen`` of the ejected requests, then the distance increase of the
     trip. Every insertion is also tried with a visit to one of ``stations`` (the charging stations nearest to
-    ``v``; empty: none) right before or right after ``v``; stations are never ejected. Returns
-    ``(psum, trip, position, station, side)`` (``trip == -1``: none found; ``station == -1``: no station added);
-    ``out[:3]`` receives the ejected requests (-1 padded).
+    ``v``; empty: none) right before or right after ``v``. Besides the requests, up to ``max_st_ej``
+    (<= :data:`MAX_STATION_EJECTIONS`) charging-station visits of the trip may be ejected, for free (counter 0): a
+    trip whose charging stop blocks a request can then free it (the trip is re-timed without the stop and must
+    stay feasible; charging comes back later through an insertion with a station next to a request). The ejection
+    sets are enumerated depth first in the order of the trip with every prefix state cached, and a prefix whose
+    time or battery is already violated ends its branch; a branch whose counter sum cannot reach the best one
+    stops too. With ``metric`` (distances and travel times satisfy the triangle inequality and energy is
+    proportional to distance, see :func:`is_metric`) two more cuts keep the result unchanged: an ejection set
+    that only ties on the counters is skipped when the distance of its kept prefix plus the way home already
+    reaches the best distance, and the station variants of a position are skipped when ``v`` inserted there
+    without a station leaves the battery feasible and the trip has no station visit to eject (a station next to
+    ``v`` then only adds time, distance and charging).
+
+    The station added next to ``v`` is never ejected (that set is the insertion without the station).
+
+    Parameters
+    ----------
+    out
+        Int64 array of length :data:`OUT_LEN`; receives the ejected nodes (requests and stations, ``-1`` padded)
+        in ``out[:MAX_EJECTED]`` and their positions in the trip after the insertion (visits only, without the
+        depots; ``v`` and the added station included) in ``out[MAX_EJECTED:]``.
+
+    Returns
+    -------
+    tuple
+        ``(psum, trip, position, station, side)``: ``trip == -1`` when nothing was found, ``station == -1`` when no
+        station is added; ``v`` (with the station) goes between visits ``position`` and ``position + 1``.
     """
     best_ps = np.inf
     best_d = np.inf
@@ -159,21 +193,38 @@ def best_insertion_ejection(v, k_max, pen, stations, routes, rlen, rinfo, D, T, 
     best_p = -1
     best_s = -1
     best_side = 0
+    best_n = 0
     out[:] = -1
-    pre1 = np.empty_like(st)
-    pre2 = np.empty_like(st)
-    pre3 = np.empty_like(st)
+    depth = min(k_max, 3) + min(max_st_ej, MAX_STATION_EJECTIONS)
+    base = np.empty((depth, st.shape[0]))
+    cur = np.empty(depth, dtype=np.int64)  # position ejected at each level
+    lo = np.empty(depth, dtype=np.int64)  # first position of each level
+    psum = np.empty(depth)  # summed counters of the levels above
+    nreq = np.empty(depth, dtype=np.int64)  # requests ejected by the levels above
+    nst = np.empty(depth, dtype=np.int64)  # stations ejected by the levels above
+    best_pos = np.empty(depth, dtype=np.int64)
     n_var = 1 + 2 * stations.shape[0]
+    pmin = np.inf  # smallest counter of a request other than v
+    for j in range(1, node.shape[0]):
+        if j != v and node[j, K.N_ISST] == 0.0 and pen[j] < pmin:
+            pmin = pen[j]
+    plain_ok = False
     for r in range(rlen.shape[0]):
         n = rlen[r]
         if n == 0 or n + 4 > routes.shape[1]:
             continue
+        trip_st = False
+        for q in range(1, n + 1):
+            if node[routes[r, q], K.N_ISST] > 0.0:
+                trip_st = True
         for pvar in range((n + 1) * n_var):
             p = pvar // n_var
             var = pvar % n_var
             s = -1 if var == 0 else stations[(var - 1) // 2]
             side = (var - 1) % 2
             if s >= 0 and (s == routes[r, p] or s == routes[r, p + 1]):
+                continue
+            if s >= 0 and plain_ok and (max_st_ej == 0 or not trip_st):
                 continue
             m = 0
             for q in range(1, p + 1):
@@ -183,6 +234,7 @@ def best_insertion_ejection(v, k_max, pen, stations, routes, rlen, rinfo, D, T, 
                 seq[m] = s
                 m += 1
             pos_v = m
+            pos_s = -1 if s < 0 else (m - 1 if side == 0 else m + 1)  # the added station stays
             seq[m] = v
             m += 1
             if s >= 0 and side == 1:
@@ -192,56 +244,97 @@ def best_insertion_ejection(v, k_max, pen, stations, routes, rlen, rinfo, D, T, 
                 seq[m] = routes[r, q]
                 m += 1
             d0 = -rinfo[r, R_DIST]
-            _start(pre1, par)
-            for i in range(m):
-                if i > 0:
-                    _visit(pre1, seq[i - 1], False, D, T, TV, E, node, par)
-                    if _partial_violation(pre1, par) > _TOL:
-                        break  # the prefix before the first ejection is already infeasible
-                if i == pos_v or node[seq[i], K.N_ISST] > 0.0:
+            if metric and var == 0 and stations.shape[0] > 0:
+                _start(base[0], par)
+                _finish_seq(base[0], st, seq, 0, m, D, T, TV, E, node, par)
+                plain_ok = st[S_BP] <= _TOL
+            # depth-first enumeration of the ejection sets (positions increasing); base[d] is the trip state
+            # before position cur[d] with the positions cur[:d] left out
+            d = 0
+            _start(base[0], par)
+            lo[0] = 0
+            cur[0] = -1
+            psum[0] = 0.0
+            nreq[0] = 0
+            nst[0] = 0
+            while d >= 0:
+                i = cur[d] + 1
+                if i >= m:
+                    d -= 1
                     continue
-                ps1 = pen[seq[i]]
-                if ps1 > best_ps:
+                if i > lo[d]:
+                    _visit(base[d], seq[i - 1], False, D, T, TV, E, node, par)
+                    if _partial_violation(base[d], par) > _TOL:
+                        d -= 1  # the visits kept before position i are already infeasible
+                        continue
+                cur[d] = i
+                if i == pos_v or i == pos_s:  # noqa: SIM109 (scalar comparisons compile to plain code under Numba)
                     continue
-                viol, dist = _finish_seq(pre1, st, seq, i + 1, m, D, T, TV, E, node, par)
-                if viol <= _TOL and (ps1 < best_ps or dist + d0 < best_d):
-                    best_ps, best_d, best_r, best_p, best_s, best_side = ps1, dist + d0, r, p, s, side
-                    out[0], out[1], out[2] = seq[i], -1, -1
-                if k_max < 2:
+                x = seq[i]
+                is_st = node[x, K.N_ISST] > 0.0
+                if is_st:
+                    if nst[d] >= max_st_ej:
+                        continue
+                    ps = psum[d]
+                else:
+                    if nreq[d] >= k_max:
+                        continue
+                    ps = psum[d] + pen[x]
+                if ps > best_ps:
                     continue
-                pre2[:] = pre1
-                for j in range(i + 1, m):
-                    if j > i + 1:
-                        _visit(pre2, seq[j - 1], False, D, T, TV, E, node, par)
-                        if _partial_violation(pre2, par) > _TOL:
-                            break
-                    if j == pos_v or node[seq[j], K.N_ISST] > 0.0:
-                        continue
-                    ps2 = ps1 + pen[seq[j]]
-                    if ps2 > best_ps:
-                        continue
-                    viol, dist = _finish_seq(pre2, st, seq, j + 1, m, D, T, TV, E, node, par)
-                    if viol <= _TOL and (ps2 < best_ps or dist + d0 < best_d):
-                        best_ps, best_d, best_r, best_p, best_s, best_side = ps2, dist + d0, r, p, s, side
-                        out[0], out[1], out[2] = seq[i], seq[j], -1
-                    if k_max < 3:
-                        continue
-                    pre3[:] = pre2
-                    for k in range(j + 1, m):
-                        if k > j + 1:
-                            _visit(pre3, seq[k - 1], False, D, T, TV, E, node, par)
-                            if _partial_violation(pre3, par) > _TOL:
-                                break
-                        if k == pos_v or node[seq[k], K.N_ISST] > 0.0:
-                            continue
-                        ps3 = ps2 + pen[seq[k]]
-                        if ps3 > best_ps:
-                            continue
-                        viol, dist = _finish_seq(pre3, st, seq, k + 1, m, D, T, TV, E, node, par)
-                        if viol <= _TOL and (ps3 < best_ps or dist + d0 < best_d):
-                            best_ps, best_d, best_r, best_p, best_s, best_side = ps3, dist + d0, r, p, s, side
-                            out[0], out[1], out[2] = seq[i], seq[j], seq[k]
+                if metric and ps == best_ps and base[d, S_DIST] + D[int(base[d, K.S_LAST]), 0] + d0 >= best_d:
+                    continue  # a tie on the counters that cannot be shorter, nor can any superset
+                viol, dist = _finish_seq(base[d], st, seq, i + 1, m, D, T, TV, E, node, par)
+                if viol <= _TOL and (ps < best_ps or dist + d0 < best_d):
+                    best_ps, best_d, best_r, best_p, best_s, best_side = ps, dist + d0, r, p, s, side
+                    best_n = d + 1
+                    best_pos[: d + 1] = cur[: d + 1]
+                    for e in range(d + 1):
+                        out[e] = seq[cur[e]]
+                    for e in range(d + 1, MAX_EJECTED):
+                        out[e] = -1
+                more_req = nreq[d] + (0 if is_st else 1) < k_max and ps + pmin <= best_ps
+                more_st = nst[d] + (1 if is_st else 0) < max_st_ej
+                if d + 1 < depth and i + 1 < m and (more_req or more_st):
+                    d += 1
+                    base[d, :] = base[d - 1]
+                    lo[d] = i + 1
+                    cur[d] = i
+                    psum[d] = ps
+                    nreq[d] = nreq[d - 1] + (0 if is_st else 1)
+                    nst[d] = nst[d - 1] + (1 if is_st else 0)
+    for e in range(MAX_EJECTED):
+        out[MAX_EJECTED + e] = best_pos[e] if e < best_n else -1
     return best_ps, best_r, best_p, best_s, best_side
+
+
+@njit(cache=True)
+def is_metric(D, T, E, tol=1e-9):
+    """True when distances ``D`` and travel times ``T`` satisfy the triangle inequality and the energy ``E`` is a
+    non-negative multiple of ``D``.
+
+    The exact cuts of :func:`best_insertion_ejection` rely on this: leaving visits out never lengthens a trip,
+    its duration nor its energy between two charges, and a detour never shortens one.
+    """
+    n = D.shape[0]
+    ratio = -1.0
+    for i in range(n):
+        for j in range(n):
+            if D[i, j] > tol:
+                q = E[i, j] / D[i, j]
+                if ratio < 0.0:
+                    ratio = q
+                elif abs(q - ratio) > tol * max(1.0, ratio):
+                    return False
+            elif E[i, j] > tol:
+                return False
+    for i in range(n):
+        for k in range(n):
+            dik = D[i, k]
+            for j in range(n):
+                if D[i, j] > dik + D[k, j] + tol or T[i, j] > T[i, k] + T[k, j] + tol:
+                    return False
+    return True
 
 
 @njit(cache=True)
@@ -327,6 +420,8 @@ class EliminationStats:
     feasible_insertions: int = 0
     squeezes: int = 0
     ejections: int = 0
+    station_ejections: int = 0
+    restarts: int = 0
 
 
 class RouteEliminator:
@@ -348,12 +443,27 @@ class RouteEliminator:
         Penalty weight (capacity, time, battery) of the squeeze's penalised insertion and local search.
     max_segment
         Longest Or-opt segment of the squeeze's local search.
+    eject_stations
+        Insertion-ejection may also drop up to :data:`MAX_STATION_EJECTIONS` charging-station visits of the trip
+        (for free), so that a trip whose charging stop blocks the request can take it. Only matters when the
+        problem has stations.
+    attempt_pops
+        When positive and the problem has stations: after this many pops of one attempt with the pool not empty,
+        the attempt restores the solution and starts again on another random trip (``0``: never).
+    pop_order
+        ``"lifo"`` (Nagata & Braysy: the last request in leaves first) or ``"penalty"`` (the request with the
+        largest ejection counter leaves first; ties: the last in).
     """
 
     def __init__(self, engine: RoutingEngine, neighbours: np.ndarray, rng: np.random.Generator, k_max: int = 3,
-                 perturb_moves: int = 100, squeeze_weight: float = 1e4, max_segment: int = 3):
+                 perturb_moves: int = 100, squeeze_weight: float = 1e4, max_segment: int = 3,
+                 eject_stations: bool = True, attempt_pops: int = 0, pop_order: str = "lifo"):
         if not 1 <= k_max <= 3:
             raise ValueError("k_max must be 1, 2 or 3.")
+        if attempt_pops < 0:
+            raise ValueError("attempt_pops must be >= 0.")
+        if pop_order not in ("lifo", "penalty"):
+            raise ValueError(f"pop_order {pop_order!r} not understood (lifo or penalty).")
         self.eng = engine
         self.neigh = neighbours
         self.rng = rng
@@ -365,8 +475,12 @@ class RouteEliminator:
         self.in_pool = np.zeros(big_n, dtype=np.bool_)
         self.pen = np.ones(big_n)
         self.seq = np.zeros(engine.max_len, dtype=np.int64)
-        self.out = np.full(3, -1, dtype=np.int64)
+        self.out = np.full(OUT_LEN, -1, dtype=np.int64)
         self.use_stations = engine.n_stations > 0
+        self.max_station_ejections = MAX_STATION_EJECTIONS if eject_stations and self.use_stations else 0
+        self.attempt_pops = int(attempt_pops) if self.use_stations else 0
+        self.pop_order = pop_order
+        self.metric = bool(is_metric(engine.D, engine.T, engine.E))
         self.station_variants = 2
         self.no_stations = np.zeros(0, dtype=np.int64)
         self.stats = EliminationStats()
@@ -430,15 +544,18 @@ class RouteEliminator:
         eng = self.eng
         stations = eng.near_stations[v, : self.station_variants] if self.use_stations else self.no_stations
         _, r, p, s, side = best_insertion_ejection(
-            v, self.k_max, self.pen, stations, eng.routes, eng.rlen, eng.rinfo, eng.D, eng.T, eng.TV, eng.E,
-            eng.node, eng.par, eng.st, self.seq, self.out)
+            v, self.k_max, self.pen, stations, self.max_station_ejections, self.metric, eng.routes, eng.rlen,
+            eng.rinfo, eng.D, eng.T, eng.TV, eng.E, eng.node, eng.par, eng.st, self.seq, self.out)
         if r < 0:
             return []
-        ejected = [int(x) for x in self.out if x >= 0]
         trip = eng.trip(r)
         middle = [v] if s < 0 else ([int(s), v] if side == 0 else [v, int(s)])
         trip = trip[:p] + middle + trip[p:]
-        trip = [x for x in trip if x not in ejected]
+        # positions, not nodes: a station may be visited twice in one trip and only one visit may be dropped
+        gone = {int(i) for i in self.out[MAX_EJECTED:] if i >= 0}
+        ejected = [x for i, x in enumerate(trip) if i in gone and x <= eng.n_requests]
+        self.stats.station_ejections += len(gone) - len(ejected)
+        trip = [x for i, x in enumerate(trip) if i not in gone]
         slots = eng.trips_by_slot()
         slots[r] = trip
         self.in_pool[v] = False
@@ -468,20 +585,15 @@ class RouteEliminator:
         self._drop_idle_stations()
 
     # ------------------------------------------------------------------ one attempt
-    def delete_route(self, done: Callable[[], bool], max_pops: int | None = None) -> bool:
-        """Try to remove one trip; True on success (one trip fewer, all feasible), else the solution is restored.
-
-        ``done()`` is polled before every pool pop; ``max_pops`` caps the pops of this attempt.
-        """
+    def _start_attempt(self, saved: list[list[int]], avoid: int) -> tuple[int, list[int]]:
+        """Empty a random used trip of ``saved`` (not slot ``avoid`` if another exists); returns it and the pool."""
         eng = self.eng
-        used = np.flatnonzero(eng.rlen > 0)
-        if used.size < 2 or not eng.is_feasible():
-            return False
-        self.stats.attempts += 1
-        saved = eng.trips_by_slot()
+        used = [r for r, t in enumerate(saved) if t and r != avoid]
+        if not used:
+            used = [avoid]
         victim = int(self.rng.choice(used))
-        pool = [x for x in eng.trip(victim) if x <= eng.n_requests]
-        slots = eng.trips_by_slot()
+        pool = [x for x in saved[victim] if x <= eng.n_requests]
+        slots = [list(t) for t in saved]
         slots[victim] = []
         eng.load_slots(slots)
         self.in_pool[:] = False
@@ -491,16 +603,44 @@ class RouteEliminator:
             eng.node_pos[x] = -1
         self.rng.shuffle(pool)
         self.pen[:] = 1.0
+        return victim, pool
+
+    def _pop(self, pool: list[int]) -> int:
+        """Next request out of the pool (see ``pop_order``)."""
+        if self.pop_order == "lifo":
+            return pool.pop()
+        k = max(range(len(pool)), key=lambda i: (self.pen[pool[i]], i))
+        return pool.pop(k)
+
+    def delete_route(self, done: Callable[[], bool], max_pops: int | None = None) -> bool:
+        """Try to remove one trip; True on success (one trip fewer, all feasible), else the solution is restored.
+
+        ``done()`` is polled before every pool pop; ``max_pops`` caps the pops of this call. With
+        ``attempt_pops`` the call restarts from the saved solution on another trip after that many pops.
+        """
+        eng = self.eng
+        used = np.flatnonzero(eng.rlen > 0)
+        if used.size < 2 or not eng.is_feasible():
+            return False
+        self.stats.attempts += 1
+        saved = eng.trips_by_slot()
+        victim, pool = self._start_attempt(saved, -1)
         pops = 0
+        attempt_pops = 0
         while pool:
             if done() or (max_pops is not None and pops >= max_pops):
                 self.in_pool[:] = False
                 eng.load_slots(saved)
                 eng.dirty[:] = True
                 return False
+            if 0 < self.attempt_pops <= attempt_pops:
+                self.stats.restarts += 1
+                victim, pool = self._start_attempt(saved, victim)
+                attempt_pops = 0
             pops += 1
+            attempt_pops += 1
             self.stats.pops += 1
-            v = pool.pop()
+            v = self._pop(pool)
             if self._feasible_insert(v):
                 self.in_pool[v] = False
                 self.stats.feasible_insertions += 1

@@ -113,7 +113,8 @@ class VNSParams(TomlParams, section="vns"):
         distance.
     re_max_pops
         Cap on the ejection-pool pops of the route-elimination phase while the stopping criterion cannot measure
-        the phase's progress (an iteration limit reports 0 until the VNS iterates); a time limit ends the phase at
+        the phase's progress (an iteration limit counts VNS iterations only, so its share stays where the phase
+        started); a time limit ends the phase at
         ``route_elimination`` of the limit instead.
     re_ejections
         Most requests ejected by one insertion-ejection (1-3).
@@ -121,6 +122,15 @@ class VNSParams(TomlParams, section="vns"):
         Random feasible moves tried by one perturbation of the route elimination.
     re_squeeze_weight
         Penalty weight of the squeeze (penalised insertion plus penalised local search).
+    re_eject_stations
+        Insertion-ejection may also drop charging-station visits of the trip (for free), so that a trip whose
+        charging stop blocks a request can take it (problems with stations only).
+    re_attempt_pops
+        Problems with stations: an attempt whose pool is not empty after this many pops restores the solution and
+        starts again on another random trip (``0``: never).
+    re_pop_order
+        Order in which requests leave the ejection pool: ``"lifo"`` (Nagata & Braysy) or ``"penalty"`` (largest
+        ejection counter first).
     re_fixed_fleet
         After the route-elimination phase the VNS keeps its fleet: no trip may open (shaking and local search
         repair with the penalised cost, as Schneider et al. 2014 do with a fixed fleet) and the VNS's own AMR
@@ -163,6 +173,9 @@ class VNSParams(TomlParams, section="vns"):
     re_ejections: int = 3
     re_perturb: int = 100
     re_squeeze_weight: float = 1e4
+    re_eject_stations: bool = True
+    re_attempt_pops: int = 150
+    re_pop_order: str = "lifo"
     re_fixed_fleet: bool = False
     re_restart: int = 100
     display_interval: float = 5.0
@@ -186,6 +199,10 @@ class VNSParams(TomlParams, section="vns"):
             raise ValueError("need 0 <= route_elimination < 1, re_max_pops >= 0 and re_perturb >= 0.")
         if not 1 <= self.re_ejections <= 3 or self.re_squeeze_weight <= 0 or self.re_restart < 1:
             raise ValueError("re_ejections must be 1, 2 or 3, re_squeeze_weight > 0 and re_restart >= 1.")
+        if self.re_attempt_pops < 0:
+            raise ValueError("re_attempt_pops must be >= 0.")
+        if self.re_pop_order not in ("lifo", "penalty"):
+            raise ValueError(f"re_pop_order {self.re_pop_order!r} not understood (lifo or penalty).")
         if self.k_max is not None and self.k_max < 1:
             raise ValueError("k_max must be >= 1.")
 
@@ -239,15 +256,19 @@ def route_elimination_phase(search: _Search, stop, consider) -> tuple[int, int]:
     p = search.params
     eng = search.engine
     elim = RouteEliminator(eng, search.neigh, search.rng, k_max=p.re_ejections, perturb_moves=p.re_perturb,
-                           squeeze_weight=p.re_squeeze_weight, max_segment=p.max_segment)
+                           squeeze_weight=p.re_squeeze_weight, max_segment=p.max_segment,
+                           eject_stations=p.re_eject_stations, attempt_pops=p.re_attempt_pops,
+                           pop_order=p.re_pop_order)
     bound = fleet_lower_bound(eng)
     fraction = getattr(stop, "fraction_done", None)
+    # an iteration limit does not advance during the phase (it counts VNS iterations): the pops cap applies
+    f_start = fraction() if fraction is not None else None
 
     def done() -> bool:
         f = fraction() if fraction is not None else None
         if f is not None and f >= p.route_elimination:
             return True
-        return (f is None or f <= 0.0) and elim.stats.pops >= p.re_max_pops
+        return (f is None or f_start is None or f <= f_start) and elim.stats.pops >= p.re_max_pops
 
     removed = 0
     weights = eng.weights
@@ -260,8 +281,10 @@ def route_elimination_phase(search: _Search, stop, consider) -> tuple[int, int]:
         consider()
         logger.info("route elimination: %d trips after %d pops", int((eng.rlen > 0).sum()), elim.stats.pops)
     eng.set_weights(*weights)
-    logger.info("route elimination: %d trips removed (%d attempts, %d pops, %d squeezes, %d ejections)",
-                removed, elim.stats.attempts, elim.stats.pops, elim.stats.squeezes, elim.stats.ejections)
+    s = elim.stats
+    logger.info("route elimination: %d trips removed (%d attempts, %d restarts, %d pops, %d squeezes, %d ejections, "
+                "%d stations ejected)", removed, s.attempts, s.restarts, s.pops, s.squeezes, s.ejections,
+                s.station_ejections)
     return removed, elim.stats.attempts
 
 

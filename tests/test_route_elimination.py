@@ -8,18 +8,22 @@ import itertools
 
 import numpy as np
 import pytest
-from _engine_helpers import random_problem
+from _engine_helpers import random_problem, random_trips
 
 from hospital_or.checker import check
+from hospital_or.io import read_instance
 from hospital_or.solve import solve
 from solvers.engine.assignment import TripSimulator
 from solvers.engine.neighbours import granular_neighbours
 from solvers.engine.search import OP_STATION
 from solvers.engine.state import RoutingEngine
 from solvers.route_elimination import (
+    MAX_EJECTED,
+    OUT_LEN,
     RouteEliminator,
     best_insertion_ejection,
     fleet_lower_bound,
+    is_metric,
 )
 from solvers.stop import MaxIterations
 from solvers.vns import VNSParams, vns
@@ -47,22 +51,26 @@ def _one_request_per_trip(seed: int, battery: bool) -> tuple[RoutingEngine, np.n
     return eng, granular_neighbours(arrays, 5)
 
 
-@pytest.mark.parametrize("battery", [False, True])
-def test_delete_route_removes_trips_and_keeps_feasibility(battery):
+@pytest.mark.parametrize(("battery", "eject_stations", "attempt_pops"),
+                         [(False, True, 0), (True, False, 0), (True, True, 0), (True, True, 10)])
+def test_delete_route_removes_trips_and_keeps_feasibility(battery, eject_stations, attempt_pops):
     """Why: every successful attempt leaves one trip fewer, every trip feasible (exact simulation) and every
-    request exactly once; a failed one leaves the trip count unchanged. Repeated attempts reach a small fleet."""
+    request exactly once; a failed one restores the plan exactly (also after restarts on other trips and after
+    station ejections). Repeated attempts reach a small fleet."""
     ejections = 0
     for seed in range(4):
         eng, neigh = _one_request_per_trip(seed, battery)
         assert eng.is_feasible()
         sim = TripSimulator(eng.arrays, eng.node)
-        elim = RouteEliminator(eng, neigh, np.random.default_rng(seed), perturb_moves=20)
+        elim = RouteEliminator(eng, neigh, np.random.default_rng(seed), perturb_moves=20,
+                               eject_stations=eject_stations, attempt_pops=attempt_pops)
         ok = True
         while ok:
             before = int((eng.rlen > 0).sum())
+            start = eng.trips_by_slot()
             ok = elim.delete_route(lambda: False, max_pops=150)
             after = int((eng.rlen > 0).sum())
-            assert after == before - 1 if ok else after == before
+            assert after == before - 1 if ok else eng.trips_by_slot() == start
             assert _requests(eng) == list(range(1, 9))
             assert eng.is_feasible()
             assert all(_trip_violation(sim, t) <= 1e-6 for t in eng.trips())
@@ -72,12 +80,14 @@ def test_delete_route_removes_trips_and_keeps_feasibility(battery):
     assert ejections > 0  # the insertion-ejection path was exercised
 
 
-def test_failed_attempt_restores_the_solution():
-    """Why: an attempt stopped by its budget must give back exactly the solution it started from."""
+@pytest.mark.parametrize("attempt_pops", [0, 2])
+def test_failed_attempt_restores_the_solution(attempt_pops):
+    """Why: an attempt stopped by its budget must give back exactly the solution it started from (also when it
+    restarted on other trips on the way)."""
     failures = 0
     for seed in range(3):
         eng, neigh = _one_request_per_trip(seed, True)
-        elim = RouteEliminator(eng, neigh, np.random.default_rng(seed), perturb_moves=20)
+        elim = RouteEliminator(eng, neigh, np.random.default_rng(seed), perturb_moves=20, attempt_pops=attempt_pops)
         while elim.delete_route(lambda: False, max_pops=40):
             pass
         start = eng.trips_by_slot()
@@ -114,20 +124,100 @@ def test_insertion_ejection_matches_brute_force(seed):
                     rest = [x for x in new if x not in ej]
                     if _trip_violation(sim, rest) <= 1e-9:
                         best = min(best, float(sum(pen[x] for x in ej)))
-    out = np.full(3, -1, dtype=np.int64)
+    out = np.full(OUT_LEN, -1, dtype=np.int64)
     seq = np.zeros(eng.max_len, dtype=np.int64)
-    ps, r, p, s, _ = best_insertion_ejection(v, 2, pen, np.zeros(0, dtype=np.int64), eng.routes, eng.rlen, eng.rinfo,
-                                             eng.D, eng.T, eng.TV, eng.E, eng.node, eng.par, eng.st, seq, out)
+    ps, r, p, s, _ = best_insertion_ejection(v, 2, pen, np.zeros(0, dtype=np.int64), 2, True, eng.routes, eng.rlen,
+                                             eng.rinfo, eng.D, eng.T, eng.TV, eng.E, eng.node, eng.par, eng.st, seq,
+                                             out)
     if not np.isfinite(best):
         assert r == -1
         return
     assert ps == pytest.approx(best)
     assert s == -1
-    ejected = [int(x) for x in out if x >= 0]
+    ejected = [int(x) for x in out[:MAX_EJECTED] if x >= 0]
     trip = eng.trip(r)
     rest = [x for x in [*trip[:p], v, *trip[p:]] if x not in ejected]
     assert _trip_violation(sim, rest) <= 1e-9
     assert sum(pen[x] for x in ejected) == pytest.approx(ps)
+
+
+def _ejection_variants(trip: list[int], v: int, stations: np.ndarray):
+    """Every (position, station, side, new trip) the insertion-ejection kernel tries for ``v`` in ``trip``."""
+    full = [0, *trip, 0]
+    for p in range(len(trip) + 1):
+        yield p, -1, 0, [*trip[:p], v, *trip[p:]]
+        for s in (int(x) for x in stations):
+            if s in (full[p], full[p + 1]):
+                continue
+            yield p, s, 0, [*trip[:p], s, v, *trip[p:]]
+            yield p, s, 1, [*trip[:p], v, s, *trip[p:]]
+
+
+def test_insertion_ejection_with_stations_matches_brute_force():
+    """Why: with station ejection the kernel must find the minimal summed ejection counter over every trip,
+    position, added station and non-empty ejection set (<= 2 requests and <= 2 station visits, stations for free)
+    that makes the trip feasible (exact simulation), report the ejected positions consistently, and never do worse
+    than without station ejection; on these battery-bound trips dropping a station must sometimes pay."""
+    strictly_better = 0
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        problem = random_problem(seed + 40, n=8, battery=True)
+        problem = problem.replace(fleet=dataclasses.replace(problem.fleet, battery_capacity=75.0))
+        arrays = problem.to_arrays()
+        eng = RoutingEngine(arrays, n_routes=4, weights=(1e4, 1e4, 1e4))
+        trips = random_trips(problem, rng, n_trips=3, station_share=0.9)
+        v = int(rng.integers(1, 9))
+        eng.load([[x for x in t if x != v] for t in trips])
+        n = eng.n_requests
+        pen = np.ones(eng.node.shape[0])
+        pen[1 : n + 1] = rng.integers(1, 5, size=n)
+        stations = eng.near_stations[v, :2].copy()
+        sim = TripSimulator(arrays, eng.node)
+        best = {0: np.inf, 2: np.inf}
+        for r in range(eng.n_routes):
+            if eng.rlen[r] == 0:
+                continue
+            for p, s, side, new in _ejection_variants(eng.trip(r), v, stations):
+                req = [i for i, x in enumerate(new) if x != v and x <= n]
+                # the station added next to v is never ejected (that is the insertion without it)
+                sta = [i for i, x in enumerate(new) if x > n and not (s >= 0 and i == (p if side == 0 else p + 1))]
+                for k in (0, 1, 2):
+                    for ej in itertools.combinations(req, k):
+                        ps = float(sum(pen[new[i]] for i in ej))
+                        for ks in range(1 if k == 0 else 0, 3):  # at least one visit leaves (as in the kernel)
+                            if ps >= best[2] and (ks > 0 or ps >= best[0]):
+                                continue
+                            for ejs in itertools.combinations(sta, ks):
+                                gone = set(ej) | set(ejs)
+                                rest = [x for i, x in enumerate(new) if i not in gone]
+                                if _trip_violation(sim, rest) <= 1e-9:
+                                    best[2] = min(best[2], ps)
+                                    if ks == 0:
+                                        best[0] = min(best[0], ps)
+        assert is_metric(eng.D, eng.T, eng.E)  # Euclidean: the exact cuts apply
+        for max_st, metric in itertools.product((0, 2), (False, True)):
+            out = np.full(OUT_LEN, -1, dtype=np.int64)
+            seq = np.zeros(eng.max_len, dtype=np.int64)
+            ps, r, p, s, side = best_insertion_ejection(v, 2, pen, stations, max_st, metric, eng.routes, eng.rlen,
+                                                        eng.rinfo, eng.D, eng.T, eng.TV, eng.E, eng.node, eng.par,
+                                                        eng.st, seq, out)
+            if not np.isfinite(best[max_st]):
+                assert r == -1
+                continue
+            assert ps == pytest.approx(best[max_st])
+            trip = eng.trip(r)
+            middle = [v] if s < 0 else ([s, v] if side == 0 else [v, s])
+            new = [*trip[:p], *middle, *trip[p:]]
+            pos = [int(i) for i in out[MAX_EJECTED:] if i >= 0]
+            nodes = [int(x) for x in out[:MAX_EJECTED] if x >= 0]
+            assert [new[i] for i in pos] == nodes
+            assert v not in nodes
+            assert sum(1 for x in nodes if x <= n) <= 2 and sum(1 for x in nodes if x > n) <= max_st
+            rest = [x for i, x in enumerate(new) if i not in set(pos)]
+            assert _trip_violation(sim, rest) <= 1e-9
+            assert sum(pen[x] for x in nodes if x <= n) == pytest.approx(ps)
+        strictly_better += best[2] < best[0]
+    assert strictly_better > 0
 
 
 def test_fleet_lower_bound():
@@ -167,6 +257,10 @@ def test_params_validation():
         VNSParams(re_ejections=4)
     with pytest.raises(ValueError):
         VNSParams(re_squeeze_weight=0.0)
+    with pytest.raises(ValueError):
+        VNSParams(re_attempt_pops=-1)
+    with pytest.raises(ValueError):
+        VNSParams(re_pop_order="fifo")
 
 
 def test_fixed_fleet_after_the_phase_keeps_the_best_plan():
@@ -183,3 +277,20 @@ def test_fixed_fleet_after_the_phase_keeps_the_best_plan():
         assert report.feasible, [v.detail for v in report.violations]
         vehicles = a.stats.data["vehicles"]
         assert vehicles[-1] <= vehicles[0]
+
+
+@pytest.mark.parametrize("name", ["r105C15", "rc108C15", "c103C15"])
+def test_vns_route_elimination_on_evrptw_is_checker_feasible(shared_dir, name):
+    """Why: on E-VRPTW (charging stations that bind) the phase with station ejection and restarts must leave a
+    plan the independent checker accepts, reproducibly, with no more AMRs than without station ejection and
+    restarts."""
+    problem = read_instance(shared_dir / "evrptw" / "small" / f"{name}.txt")
+    new = VNSParams(route_elimination=0.5, re_max_pops=300, re_attempt_pops=30)
+    old = VNSParams(route_elimination=0.5, re_max_pops=300, re_attempt_pops=0, re_eject_stations=False)
+    a = solve(problem, MaxIterations(20), seed=1, params=new)
+    b = solve(problem, MaxIterations(20), seed=1, params=new)
+    assert a.best is not None and a.best == b.best
+    report = check(problem, a.best)
+    assert report.feasible, [v.detail for v in report.violations]
+    c = solve(problem, MaxIterations(20), seed=1, params=old)
+    assert a.vehicles <= c.vehicles
