@@ -484,6 +484,19 @@ class InsertionPolicy(BasePolicy):
                                 float(ch.t_dep[a]), float(ch.load0[a]), float(ch.es0[a]))
         return r["cost"], r["violation"]
 
+    def _keep_if_better(self, ch: _Chains, new: dict[int, list[int]], old: dict[int, list[int]], cost: float,
+                        viol: float) -> bool:
+        """Write the chains ``new`` (AMR -> node sequence); keep them when their summed cost is below ``cost`` (the
+        same AMRs' cost before) without more violation than ``viol``, else write ``old`` back. True if kept."""
+        for a, seq in new.items():
+            self._set_seq(ch, a, seq)
+        n_cost, n_viol = self._total(ch, new)
+        if n_cost < cost - 1e-6 and n_viol <= viol + 1e-6:
+            return True
+        for a, seq in old.items():
+            self._set_seq(ch, a, seq)
+        return False
+
     def _exchange_pass(self, ch: _Chains, deadline: float) -> set[int]:
         """One pass of first-improvement exchanges between the pending chains of two AMRs, for each pending request
         ``u`` and each of its ``SWAP_NEIGHBOURS`` nearest pending requests ``v`` of other AMRs: *swap* ``u`` and
@@ -519,18 +532,13 @@ class InsertionPolicy(BasePolicy):
                 moved_to_b = ([u], tail_a)  # what goes from a to b (and back: [v], tail_b) by swap, 2-opt*
                 moved_to_a = ([v], tail_b)
                 for c, (new_a, new_b) in enumerate(candidates):
-                    self._set_seq(ch, a, new_a)
-                    self._set_seq(ch, b, new_b)
-                    (na, wa), (nb, wb) = self._chain_cost(ch, a), self._chain_cost(ch, b)
-                    if na + nb < ca + cb - 1e-6 and wa + wb <= va + vb + 1e-6:
+                    if self._keep_if_better(ch, {a: new_a, b: new_b}, {a: seq_a, b: seq_b}, ca + cb, va + vb):
                         changed.update((a, b))
                         self.reopt_moves += 1
                         owner.update(dict.fromkeys(moved_to_b[c], b))
                         owner.update(dict.fromkeys(moved_to_a[c], a))
                         moved = True
                         break
-                    self._set_seq(ch, a, seq_a)
-                    self._set_seq(ch, b, seq_b)
                 if moved:
                     break  # u's chain changed: go on with the next request
         return changed
@@ -558,7 +566,7 @@ class InsertionPolicy(BasePolicy):
                     if any(u == 0 or self._is_station[u] for u in seg) or (start_of_trip and end_of_trip):
                         q += 1
                         continue
-                    b = self._move_segment(ch, a, q, seg, D)
+                    b = self._move_segment(ch, a, seq_a, q, seg, D)
                     if b >= 0:
                         changed.update((a, b))
                         self.reopt_moves += 1
@@ -566,10 +574,10 @@ class InsertionPolicy(BasePolicy):
                     q += 1
         return changed
 
-    def _move_segment(self, ch: _Chains, a: int, q: int, seg: list[int], D: np.ndarray) -> int:
-        """Try the Or-opt moves of ``seg`` (at chain position ``q`` of AMR ``a``); apply the first improving one and
-        return the AMR that received the segment (``-1``: no move improves, the chains are unchanged)."""
-        seq_a = [int(x) for x in ch.seqs[a, : ch.n_seq[a]]]
+    def _move_segment(self, ch: _Chains, a: int, seq_a: list[int], q: int, seg: list[int], D: np.ndarray) -> int:
+        """Try the Or-opt moves of ``seg`` (at position ``q`` of ``seq_a``, AMR ``a``'s chain); apply the first
+        improving one and return the AMR that received the segment (``-1``: no move improves, the chains are
+        unchanged)."""
         rest_a = seq_a[:q] + seq_a[q + len(seg) :]
         first, last = seg[0], seg[-1]
         inside = set(seg)
@@ -582,24 +590,15 @@ class InsertionPolicy(BasePolicy):
             if b == a:
                 r = rest_a.index(w) + offset
                 new_a = rest_a[:r] + seg + rest_a[r:]
-                if new_a == seq_a:
-                    continue
-                self._set_seq(ch, a, new_a)
-                na, wa = self._chain_cost(ch, a)
-                if na < cost_a - 1e-6 and wa <= viol_a + 1e-6:
+                if new_a != seq_a and self._keep_if_better(ch, {a: new_a}, {a: seq_a}, cost_a, viol_a):
                     return a
-                self._set_seq(ch, a, seq_a)
                 continue
             seq_b = [int(x) for x in ch.seqs[b, : ch.n_seq[b]]]
             r = seq_b.index(w) + offset
             cost_b, viol_b = self._chain_cost(ch, b)
-            self._set_seq(ch, a, rest_a)
-            self._set_seq(ch, b, seq_b[:r] + seg + seq_b[r:])
-            (na, wa), (nb, wb) = self._chain_cost(ch, a), self._chain_cost(ch, b)
-            if na + nb < cost_a + cost_b - 1e-6 and wa + wb <= viol_a + viol_b + 1e-6:
+            if self._keep_if_better(ch, {a: rest_a, b: seq_b[:r] + seg + seq_b[r:]}, {a: seq_a, b: seq_b},
+                                    cost_a + cost_b, viol_a + viol_b):
                 return b
-            self._set_seq(ch, a, seq_a)
-            self._set_seq(ch, b, seq_b)
         return -1
 
     def _relocate_descent(self, ch: _Chains, deadline: float) -> set[int]:
