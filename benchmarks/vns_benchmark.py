@@ -219,7 +219,10 @@ def bench_solomon(args) -> list[dict]:
     for name in names:
         problem = read_instance(folder / f"{name}.txt")
         for solver in args.solvers:
-            sol, wall, info = SOLVERS[solver](problem, args.time_limit, args.seed)
+            if solver == "vns":
+                sol, wall, info = run_vns(problem, args.time_limit, args.seed, _vns_params(args))
+            else:
+                sol, wall, info = SOLVERS[solver](problem, args.time_limit, args.seed)
             rows.append(_row(solver, name, problem, sol, wall, info, bks[name]))
             _print_rows(rows[-1:])
     _totals(rows, args.solvers)
@@ -230,11 +233,11 @@ def _vns_params(args) -> VNSParams | None:
     """VNS parameters from ``--vns-config`` (TOML) and ``--station-relocate`` / ``--fleet-phase`` /
     ``--route-elimination`` overrides."""
     params = VNSParams.from_file(args.vns_config) if args.vns_config else VNSParams()
-    if args.station_relocate is not None:
+    if getattr(args, "station_relocate", None) is not None:
         params.station_relocate = args.station_relocate
-    if args.fleet_phase is not None:
+    if getattr(args, "fleet_phase", None) is not None:
         params.fleet_phase = args.fleet_phase
-    if args.route_elimination is not None:
+    if getattr(args, "route_elimination", None) is not None:
         params.route_elimination = args.route_elimination
     params.__post_init__()
     return params
@@ -286,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--instances", nargs="*")
     p.add_argument("--solvers", nargs="+", default=["vns", "tabu", "pyvrp", "ortools"], choices=list(SOLVERS))
     p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument("--vns-config", type=Path, default=None, help="VNS parameters (TOML)")
     p = sub.add_parser("evrptw")
     p.add_argument("--instances", nargs="*")
     p.add_argument("--time-limit", type=float, default=60.0)

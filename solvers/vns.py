@@ -13,7 +13,8 @@
 
 Deterministic single-trip problems with hard time windows first spend ``VNSParams.route_elimination`` of the
 budget on route elimination (:mod:`solvers.route_elimination`, Nagata & Braysy 2009), starting from the first
-feasible solution.
+feasible solution. Single-trip problems pool the trips of every feasible solution met and periodically recombine
+them by set partitioning (:mod:`solvers.set_partitioning`, ``VNSParams.set_partitioning``).
 
 ``F(S) = fixed_cost * AMRs + cost_per_distance * distance + lateness + w_cap P_cap + w_time P_time
 + w_batt P_batt`` with AMRs from :func:`solvers.engine.assignment.assign_trips` (one trip per AMR when
@@ -49,6 +50,7 @@ from solvers.engine.state import RoutingEngine
 from solvers.params_file import TomlParams
 from solvers.route_elimination import RouteEliminator, fleet_lower_bound
 from solvers.routing_arrays import RoutingArrays
+from solvers.set_partitioning import TripPool
 
 logger = logging.getLogger("solvers.vns")
 
@@ -146,6 +148,24 @@ class VNSParams(TomlParams, section="vns"):
     re_restart
         With ``re_fixed_fleet``: after this many iterations with an infeasible current solution the search
         restarts from the best plan with the initial penalty weights.
+    set_partitioning
+        Single-trip problems: every trip of every feasible solution met enters a pool (:mod:`solvers.set_partitioning`,
+        the cheapest trip per set of requests), and a set-partitioning MIP (HiGHS) recombines the pool's trips
+        into the best plan it can find every ``set_partitioning`` share of the budget (after the route
+        elimination) and once more at ``1 - set_partitioning / 2``; a better plan becomes the VNS's current
+        solution. A solve is skipped when the pool has not changed, and after a solve that finds nothing better
+        the next ones come half as often. ``0`` switches it off. Without a measurable budget (no-improvement
+        limit only) it runs every ``sp_iterations`` iterations.
+    sp_iterations
+        Iterations between two recombinations when the stopping criterion cannot tell how far the run is.
+    sp_restart
+        After a recombination that finds nothing better, the VNS goes on from the best plan if its current
+        solution is infeasible or dearer.
+    sp_max_columns
+        Largest trip pool (the worst columns per request served are dropped first).
+    sp_time_limit
+        Seconds one recombination may take at most (also capped by half the share between recombinations under a
+        time limit).
     display_interval
         Seconds between two progress lines (logger ``solvers.vns``, level INFO).
     """
@@ -178,6 +198,11 @@ class VNSParams(TomlParams, section="vns"):
     re_pop_order: str = "lifo"
     re_fixed_fleet: bool = False
     re_restart: int = 100
+    set_partitioning: float = 0.1
+    sp_iterations: int = 2000
+    sp_max_columns: int = 20000
+    sp_restart: bool = True
+    sp_time_limit: float = 5.0
     display_interval: float = 5.0
 
     def __post_init__(self) -> None:
@@ -205,6 +230,10 @@ class VNSParams(TomlParams, section="vns"):
             raise ValueError(f"re_pop_order {self.re_pop_order!r} not understood (lifo or penalty).")
         if self.k_max is not None and self.k_max < 1:
             raise ValueError("k_max must be >= 1.")
+        if not 0 <= self.set_partitioning < 1 or self.sp_iterations < 1 or self.sp_max_columns < 1:
+            raise ValueError("need 0 <= set_partitioning < 1, sp_iterations >= 1 and sp_max_columns >= 1.")
+        if self.sp_time_limit <= 0:
+            raise ValueError("sp_time_limit must be > 0.")
 
     @property
     def neighbourhoods(self) -> int:
@@ -235,7 +264,9 @@ class VNSResult:
     """What :func:`vns` returns: the best plan found (as node-index trips per AMR) and the search history.
 
     ``fleet_phases`` counts the fixed-fleet phases entered (see ``VNSParams.fleet_phase``); ``routes_eliminated``
-    the trips removed by the route-elimination phase (see ``VNSParams.route_elimination``).
+    the trips removed by the route-elimination phase (see ``VNSParams.route_elimination``); ``recombinations``
+    the set-partitioning solves over the trip pool and ``recombinations_improved`` those that found a better plan
+    (see ``VNSParams.set_partitioning``).
     """
 
     best: PlanEvaluation | None
@@ -245,6 +276,8 @@ class VNSResult:
     moves: int = 0
     fleet_phases: int = 0
     routes_eliminated: int = 0
+    recombinations: int = 0
+    recombinations_improved: int = 0
 
 
 def route_elimination_phase(search: _Search, stop, consider) -> tuple[int, int]:
@@ -435,12 +468,19 @@ def vns(
     best: PlanEvaluation | None = None
     best_cost = math.inf
 
+    pool = TripPool(arrays.n_requests, params.sp_max_columns) if (
+        params.set_partitioning > 0 and not search.multi) else None
+
     def consider() -> bool:
         """Evaluate the engine's trips exactly; keep them if feasible and better. Returns feasibility."""
         nonlocal best, best_cost
         if not eng.is_feasible():
             return False
         ev = evaluate_plan(eng.trips(), search.sim)
+        if ev.feasible and pool is not None:
+            for r in np.flatnonzero(eng.rlen > 0):
+                pool.add(eng.trip(r), arrays.fixed_cost + arrays.cost_per_distance * eng.rinfo[r, K.R_DIST]
+                         + eng.rinfo[r, K.R_LC])
         if ev.feasible and ev.cost < best_cost - 1e-9:
             best, best_cost = ev, ev.cost
         return ev.feasible
@@ -492,7 +532,68 @@ def vns(
     next_decrease = 0
     n_phases = 0
     last_display = t_start
+    fraction_done = getattr(stop, "fraction_done", lambda: None)
+    sp_next = None  # budget share (or iteration) of the next recombination
+    sp_final = 1.0 - params.set_partitioning / 2
+    sp_runs = sp_improved = 0
+    sp_changes = -1  # the pool's change count at the last recombination
+    sp_skip = 1  # recombination points to let pass (doubles after each recombination that found nothing)
+    sp_wait = 0
+    sp_final_done = False
+
+    def recombine(frac: float | None, final: bool = False) -> None:
+        """Set partitioning over the trip pool; a better plan becomes the best and the current solution.
+
+        Skipped when the pool has not changed since the last solve; after a solve that finds nothing better,
+        the next ones come half as often (on long trips, as on E-VRPTW type-2 instances, the pool rarely
+        recombines and the solves would only take time from the VNS).
+        """
+        nonlocal sp_runs, sp_improved, sp_changes, sp_skip, sp_wait
+        if pool.changes == sp_changes:
+            return
+        sp_wait += 1
+        if sp_wait < sp_skip and not final:
+            return
+        sp_wait = 0
+        sp_changes = pool.changes
+        limit = params.sp_time_limit
+        total = getattr(stop, "max_runtime", None)
+        if total is not None and frac is not None:
+            # half a share between two solves, and never past the end of the run
+            limit = min(limit, total * params.set_partitioning / 2, 0.9 * total * (1.0 - frac))
+            limit = max(limit, 0.01)
+        incumbent = [t for amr in best.amrs for t in amr]
+        pool.trim(incumbent)
+        res = pool.recombine(min(arrays.max_vehicles, best.vehicles), incumbent, time_limit=limit,
+                             fixed_cost=arrays.fixed_cost)
+        sp_runs += 1
+        logger.info("set partitioning: %d columns, %s, %.2fs, %s", res.columns, res.status, res.runtime,
+                    "no better plan" if res.trips is None else f"cost {best_cost:.2f} -> {res.cost:.2f}")
+        if res.trips is not None:
+            eng.load(res.trips)
+            if consider():
+                sp_improved += 1
+                sp_skip = 1
+                take_current()
+                return
+        sp_skip *= 2
+        if params.sp_restart and (not state["feasible"] or current_cost() > best_cost + 1e-9):
+            # the VNS wandered off (typically to a larger fleet after the route elimination): go on from the best
+            eng.load([t for amr in best.amrs for t in amr])
+            take_current()
+
     while not stop(best_cost):
+        if pool is not None and best is not None and not re_pending and not sp_final_done:
+            frac = fraction_done()
+            if sp_next is None:
+                sp_next = (frac + params.set_partitioning) if frac is not None else it + params.sp_iterations
+            elif frac is not None and frac >= min(sp_next, sp_final):
+                sp_final_done = frac >= sp_final
+                recombine(frac, sp_final_done)
+                sp_next = frac + params.set_partitioning
+            elif frac is None and it >= sp_next:
+                recombine(None)
+                sp_next = it + params.sp_iterations
         if re_pending and best is not None:
             re_pending = False
             eng.load([t for amr in best.amrs for t in amr])
@@ -596,6 +697,8 @@ def vns(
                 best.vehicles if best else "-", cur_cost, "" if state["feasible"] else " (infeasible)",
             )
     runtime = time.perf_counter() - t_start
-    logger.info("VNS done: %d iterations in %.1fs, best %s", it, runtime,
-                f"{best_cost:.2f}" if best else "INFEASIBLE")
-    return VNSResult(best, history, it, runtime, search.moves, n_phases, eliminated)
+    logger.info("VNS done: %d iterations in %.1fs, best %s%s", it, runtime,
+                f"{best_cost:.2f}" if best else "INFEASIBLE",
+                f" ({sp_runs} set-partitioning solves, {sp_improved} improved; {len(pool)} trips pooled)"
+                if pool is not None else "")
+    return VNSResult(best, history, it, runtime, search.moves, n_phases, eliminated, sp_runs, sp_improved)
