@@ -32,8 +32,8 @@ cost (a denied request is priced again after it). If the request would still be 
 ruin-and-recreate attempts around it (:meth:`InsertionPolicy._make_room`: take out some of its nearest pending
 requests, insert it, put them back) look for a rearrangement of the pending parts that serves it for less than its
 denial loss (``rules``; any feasible one for ``greedy``); with ``params.make_room_deny`` (``rules``) an attempt may
-deny removed requests of lower priority that no longer fit, their losses added to its cost. The time of both is kept in ``reopt_times``; the insertion
-decision is timed separately (``decision_times``).
+deny removed requests of lower priority that no longer fit, their losses added to its cost. The time of both is
+kept in ``reopt_times``; the insertion decision is timed separately (``decision_times``).
 
 The committed prefixes are never touched: decisions only replace :class:`PendingPlan` objects, which the simulator
 validates. Each ``on_reveal`` of a request that is not already planned is timed (``decision_times``, seconds).
