@@ -14,6 +14,7 @@ from hospital_or.dynamic.model import dynamic_problem, forecast_requests, known_
 from hospital_or.io import read_instance
 from hospital_or.paths import PACKAGE_INSTANCES
 from hospital_or.simulation.policy import POLICIES
+from hospital_or.solution import Solution
 from solvers.insertion import ChainEvaluator
 
 FAST = DynamicParams(stage1_iterations=20, hindsight_iterations=20, safety_stock=1)
@@ -645,3 +646,28 @@ def test_fleet_override_purchases_exactly_that_fleet(solomon):
         res = run_dynamic(solomon, "rules", seed=3, params=FAST, hindsight=False, fleet=k)
         assert res.fleet == k and res.components["purchase"] == pytest.approx(500.0 * k)
         _assert_conserved(res)
+
+
+def test_morning_fleet_check_buys_one_spare_less_when_a_sample_needs_fewer_amrs(solomon):
+    """``safety_check_scenarios``: stage 1 plans that many more forecast samples (fleets only); the safety stock
+    drops by one (not below 0) when one of them needs fewer AMRs than ``m1``; the run buys ``m1 + s`` AMRs and its
+    policy and JSON use that ``s``."""
+    from hospital_or.dynamic.model import StagePlan
+
+    plan = StagePlan(Solution(()), 11, 0.0, 0.0, 0, check_fleets=(12, 10, 11))
+    assert plan.safety_stock(DynamicParams(safety_stock=2)) == 1
+    assert plan.safety_stock(DynamicParams(safety_stock=0)) == 0
+    assert plan.safety_stock(DynamicParams(safety_stock=2, safety_check_scenarios=0)) == 2
+    assert StagePlan(Solution(()), 10, 0.0, 0.0, 0, check_fleets=(10, 11)).safety_stock(DynamicParams()) == 1
+    params = FAST.replace(safety_check_scenarios=3)
+    model = dynamic_problem(solomon, params, np.random.default_rng(4))
+    stage1 = stage1_plan(model, params, np.random.default_rng(4))
+    assert len(stage1.check_fleets) == 3 and min(stage1.check_fleets) >= 1
+    assert stage1_plan(model, params.replace(safety_check_scenarios=0), np.random.default_rng(4)).check_fleets == ()
+    res = run_dynamic(solomon, "rules", seed=4, params=params, stage1=stage1, hindsight=False)
+    s = stage1.safety_stock(params)
+    assert res.fleet == stage1.amrs + s and res.to_dict()["safety_stock"] == s
+    assert res.to_dict()["check_fleets"] == list(stage1.check_fleets)
+    _assert_conserved(res)
+    with pytest.raises(ValueError):
+        DynamicParams(safety_check_scenarios=-1)

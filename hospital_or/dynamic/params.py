@@ -12,6 +12,9 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
     safety_stock = 1                 # s: spare AMRs purchased beyond the stage-1 fleet m1 (with the forecast, m1 is
                                      # already the fleet of the whole day; s = 1 was the best of 0..2 on the
                                      # 0.5-dynamism C1/R1/RC1 files, see the benchmark)
+    safety_check_scenarios = 5       # morning fleet check: stage 1 also plans this many independent forecast samples
+                                     # (fleets only); when one needs fewer AMRs than m1, m1 already over-covers the
+                                     # day and one AMR less is bought (s - 1, at least 0; 0 = off)
     max_trips = 0                    # trips per AMR and day (0 = the instance's value; Solomon files: 1)
     reservation = [0, 1, 1]          # r_p: an idle AMR takes a priority-p request only if more than r_p are idle
     repair = true                    # after every accepted request, and before any denial, a relocate descent over
@@ -81,6 +84,7 @@ class DynamicParams(TomlParams, section="dynamic"):
     priority_mix: tuple[float, float, float] = (0.2, 0.3, 0.5)
     assign_priorities: str = "auto"
     safety_stock: int = 1
+    safety_check_scenarios: int = 5
     max_trips: int = 0
     reservation: tuple[int, int, int] = (0, 1, 1)
     repair: bool = True
@@ -127,6 +131,8 @@ class DynamicParams(TomlParams, section="dynamic"):
             raise ValueError(f"forecast_scenarios must be >= 1, got {self.forecast_scenarios}")
         if self.max_trips < 0:
             raise ValueError(f"max_trips must be >= 0 (0 = the instance's), got {self.max_trips}")
+        if self.safety_check_scenarios < 0:
+            raise ValueError(f"safety_check_scenarios must be >= 0, got {self.safety_check_scenarios}")
         if self.safety_stock < 0:
             raise ValueError(f"safety_stock must be >= 0, got {self.safety_stock}")
         r = self.reservation
