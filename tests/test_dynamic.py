@@ -655,10 +655,11 @@ def test_morning_fleet_check_buys_one_spare_less_when_a_sample_needs_fewer_amrs(
     from hospital_or.dynamic.model import StagePlan
 
     plan = StagePlan(Solution(()), 11, 0.0, 0.0, 0, check_fleets=(12, 10, 11))
-    assert plan.safety_stock(DynamicParams(safety_stock=2)) == 1
-    assert plan.safety_stock(DynamicParams(safety_stock=0)) == 0
-    assert plan.safety_stock(DynamicParams(safety_stock=2, safety_check_scenarios=0)) == 2
-    assert StagePlan(Solution(()), 10, 0.0, 0.0, 0, check_fleets=(10, 11)).safety_stock(DynamicParams()) == 1
+    on = DynamicParams(safety_check_scenarios=5)
+    assert plan.safety_stock(on.replace(safety_stock=2)) == 1
+    assert plan.safety_stock(on.replace(safety_stock=0)) == 0
+    assert plan.safety_stock(DynamicParams(safety_stock=2)) == 2  # off by default
+    assert StagePlan(Solution(()), 10, 0.0, 0.0, 0, check_fleets=(10, 11)).safety_stock(on) == 1
     params = FAST.replace(safety_check_scenarios=3)
     model = dynamic_problem(solomon, params, np.random.default_rng(4))
     stage1 = stage1_plan(model, params, np.random.default_rng(4))
