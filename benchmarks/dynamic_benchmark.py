@@ -58,8 +58,8 @@ def _hindsight_key(path: Path, seed: int, params: DynamicParams) -> str:
     return f"{path.stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pkl"
 
 
-def run_instance(path: Path, seed: int, params: DynamicParams,
-                 hindsight_cache: Path | None = None) -> tuple[list[dict], list[float]]:
+def run_instance(path: Path, seed: int, params: DynamicParams, hindsight_cache: Path | None = None,
+                 oracle_fleet: int | None = None) -> tuple[list[dict], list[float]]:
     problem = read_instance(path)
     rng = np.random.default_rng(seed)
     model = dynamic_problem(problem, params, rng)
@@ -80,7 +80,8 @@ def run_instance(path: Path, seed: int, params: DynamicParams,
     hindsight_s = time.perf_counter() - tic
     rows, times, reopt = [], [], []
     for policy in POLICIES:
-        res = run_dynamic(problem, policy, seed=seed, params=params, stage1=plan, hindsight_result=hs)
+        fleet = None if oracle_fleet is None else max(1, int(hs[1].vehicles) + oracle_fleet)
+        res = run_dynamic(problem, policy, seed=seed, params=params, stage1=plan, hindsight_result=hs, fleet=fleet)
         d = res.to_dict()
         times += [1000.0 * x.seconds for x in res.decisions]
         reopt += [1000.0 * x for x in res.reopt_times]
@@ -113,6 +114,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="instances run in parallel (processes)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="override any DynamicParams field (repeatable), e.g. --set make_room=0")
+    ap.add_argument("--oracle-fleet", type=int, default=None, metavar="DELTA",
+                    help="diagnostics only: purchase the hindsight plan's fleet + DELTA AMRs (peeks at hindsight)")
     ap.add_argument("--hindsight-cache", default=None,
                     help="folder keeping the hindsight plans between runs (keyed by file, seed, cost parameters)")
     args = ap.parse_args()
@@ -140,8 +143,8 @@ def main() -> None:
         tic = time.perf_counter()
         cache = Path(args.hindsight_cache) if args.hindsight_cache else None
         runs = (pool.map(run_instance, files, [args.seed] * len(files), [params] * len(files),
-                         [cache] * len(files)) if pool
-                else (run_instance(path, args.seed, params, cache) for path in files))
+                         [cache] * len(files), [args.oracle_fleet] * len(files)) if pool
+                else (run_instance(path, args.seed, params, cache, args.oracle_fleet) for path in files))
         for path, (r, t, ro) in zip(files, runs, strict=True):
             rows += r
             times += t

@@ -14,6 +14,7 @@ from hospital_or.dynamic.model import dynamic_problem, forecast_requests, known_
 from hospital_or.io import read_instance
 from hospital_or.paths import PACKAGE_INSTANCES
 from hospital_or.simulation.policy import POLICIES
+from hospital_or.solution import Solution
 from solvers.insertion import ChainEvaluator
 
 FAST = DynamicParams(stage1_iterations=20, hindsight_iterations=20, safety_stock=1)
@@ -508,7 +509,8 @@ def test_make_room_places_the_request_or_leaves_the_chains(solomon):
             assert np.array_equal(seqs, ch.seqs)
             continue
         placed += 1
-        increase, touched = room
+        increase, touched, denied = room
+        assert denied == []  # a priority-3 request preempts nobody
         after = policy._total(ch, range(3))
         assert _pending_nodes(ch) == sorted([*before_nodes, j])
         assert after[1] <= before[1] + 1e-6
@@ -517,6 +519,43 @@ def test_make_room_places_the_request_or_leaves_the_chains(solomon):
         for a in range(3):
             assert ch.n_seq[a] == 0 or ch.seqs[a, ch.n_seq[a] - 1] == 0
     assert placed > 0
+
+
+def test_make_room_may_deny_only_lower_priority_pending_requests(solomon):
+    """With ``make_room_deny`` an attempt for a priority-1 request may leave out removed requests of lower priority:
+    on two full AMRs, ``j`` is planned once, the denied requests were pending and are no longer planned, everything
+    else stays, and the returned cost is the chains' cost change plus the denied requests' losses; without it
+    nobody is denied (and j does not fit)."""
+    planned = set(_pending_nodes(_chain_state(solomon)[1]))
+    losses = DynamicParams().denial_costs
+    denials = {True: 0, False: 0}
+    served = {True: 0, False: 0}
+    for deny in (True, False):
+        for j in [v for v in range(1, 41) if v not in planned and v not in (9, 14)][:12]:
+            policy, ch = _chain_state(solomon)
+            policy.params = DynamicParams(make_room=40, make_room_deny=deny)
+            policy._problem = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
+            policy._priority = np.where(np.arange(policy._problem.n_requests + 1) == j, 1, 3)
+            # AMRs 0 and 1 full to capacity, AMR 2 idle: room for j only by leaving requests out
+            demand = policy._problem.to_arrays().demand
+            for a in range(2):
+                ch.load0[a] = policy._problem.fleet.capacity - sum(demand[x] for x in ch.seqs[a, : ch.n_seq[a]])
+            ch.idle[2] = True
+            before_nodes = _pending_nodes(ch)
+            before = policy._total(ch, range(3))
+            room = policy._make_room(ch, j, 1, limit=5000.0, now=150.0)
+            if room is None:
+                continue
+            increase, _, denied = room
+            served[deny] += 1
+            denials[deny] += len(denied)
+            after = policy._total(ch, range(3))
+            assert set(denied) <= set(before_nodes) and j not in denied
+            assert _pending_nodes(ch) == sorted([*(set(before_nodes) - set(denied)), j])
+            assert after[1] <= before[1] + 1e-6
+            assert increase == pytest.approx(after[0] - before[0] + len(denied) * losses[2])
+    assert denials[True] > 0 and denials[False] == 0
+    assert served[False] == 0 < served[True]
 
 
 def test_make_room_serves_requests_that_would_be_denied(solomon):
@@ -530,7 +569,7 @@ def test_make_room_serves_requests_that_would_be_denied(solomon):
         def on_reveal(self, state, request):
             decision = super().on_reveal(state, request)
             if self.decisions and self.decisions[-1].action == "room" and self.decisions[-1].request == request:
-                assert not decision.reject
+                assert request not in decision.reject
                 assert any(request in plan.requests() for plan in decision.plans.values())
                 assert self.decisions[-1].cost < state.problem.rejection_costs[self.decisions[-1].priority - 1]
                 rooms.append(request)
@@ -596,3 +635,40 @@ def test_forecast_scenarios_keep_the_median_fleet(solomon):
     assert stage1_plan(model, params, np.random.default_rng(8)).solution == chosen.solution
     with pytest.raises(ValueError, match="forecast_scenarios"):
         DynamicParams(forecast_scenarios=0)
+
+
+def test_fleet_override_purchases_exactly_that_fleet(solomon):
+    """Diagnostics hook: ``fleet=k`` purchases k AMRs; below the prior plan's AMR count the dropped routes' requests
+    are left to the policy and every request is still served or denied exactly once."""
+    base = run_dynamic(solomon, "rules", seed=3, params=FAST, hindsight=False)
+    prior = len(base.stage1.solution.amrs)
+    for k in (prior + 2, max(1, prior - 2)):
+        res = run_dynamic(solomon, "rules", seed=3, params=FAST, hindsight=False, fleet=k)
+        assert res.fleet == k and res.components["purchase"] == pytest.approx(500.0 * k)
+        _assert_conserved(res)
+
+
+def test_morning_fleet_check_buys_one_spare_less_when_a_sample_needs_fewer_amrs(solomon):
+    """``safety_check_scenarios``: stage 1 plans that many more forecast samples (fleets only); the safety stock
+    drops by one (not below 0) when one of them needs fewer AMRs than ``m1``; the run buys ``m1 + s`` AMRs and its
+    policy and JSON use that ``s``."""
+    from hospital_or.dynamic.model import StagePlan
+
+    plan = StagePlan(Solution(()), 11, 0.0, 0.0, 0, check_fleets=(12, 10, 11))
+    on = DynamicParams(safety_check_scenarios=5)
+    assert plan.safety_stock(on.replace(safety_stock=2)) == 1
+    assert plan.safety_stock(on.replace(safety_stock=0)) == 0
+    assert plan.safety_stock(DynamicParams(safety_stock=2)) == 2  # off by default
+    assert StagePlan(Solution(()), 10, 0.0, 0.0, 0, check_fleets=(10, 11)).safety_stock(on) == 1
+    params = FAST.replace(safety_check_scenarios=3)
+    model = dynamic_problem(solomon, params, np.random.default_rng(4))
+    stage1 = stage1_plan(model, params, np.random.default_rng(4))
+    assert len(stage1.check_fleets) == 3 and min(stage1.check_fleets) >= 1
+    assert stage1_plan(model, params.replace(safety_check_scenarios=0), np.random.default_rng(4)).check_fleets == ()
+    res = run_dynamic(solomon, "rules", seed=4, params=params, stage1=stage1, hindsight=False)
+    s = stage1.safety_stock(params)
+    assert res.fleet == stage1.amrs + s and res.to_dict()["safety_stock"] == s
+    assert res.to_dict()["check_fleets"] == list(stage1.check_fleets)
+    _assert_conserved(res)
+    with pytest.raises(ValueError):
+        DynamicParams(safety_check_scenarios=-1)

@@ -118,6 +118,16 @@ class StagePlan:
     cost: float
     runtime: float
     iterations: int
+    #: fleets of the extra forecast samples of the morning check (``params.safety_check_scenarios``)
+    check_fleets: tuple[int, ...] = ()
+
+    def safety_stock(self, params: DynamicParams) -> int:
+        """Spare AMRs to buy beyond ``amrs``: ``params.safety_stock``, one less (at least 0) when one of the check
+        samples needs fewer AMRs than ``amrs`` (the plan already covers more than a typical day)."""
+        s = params.safety_stock
+        if params.safety_check_scenarios > 0 and self.check_fleets and min(self.check_fleets) < self.amrs:
+            s = max(0, s - 1)
+        return s
 
 
 def _tabu_plan(problem: Problem, rng: np.random.Generator, iterations: int, time_limit: float | None) -> StagePlan:
@@ -196,12 +206,21 @@ def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generato
     """
     known = known_requests(problem)
     if params.forecast == "none" or params.forecast_scenarios == 1:
-        return _forecast_plan(problem, known, params, rng)
-    plans = [_forecast_plan(problem, known, params, stream) for stream in rng.spawn(params.forecast_scenarios)]
-    fleets = sorted(plan.amrs for plan in plans)
-    median = fleets[(len(fleets) - 1) // 2]
-    chosen = min((plan for plan in plans if plan.amrs == median), key=lambda plan: plan.cost)
-    return dataclasses.replace(chosen, runtime=sum(plan.runtime for plan in plans))
+        chosen = _forecast_plan(problem, known, params, rng)
+        runtime = chosen.runtime
+    else:
+        plans = [_forecast_plan(problem, known, params, stream) for stream in rng.spawn(params.forecast_scenarios)]
+        fleets = sorted(plan.amrs for plan in plans)
+        median = fleets[(len(fleets) - 1) // 2]
+        chosen = min((plan for plan in plans if plan.amrs == median), key=lambda plan: plan.cost)
+        runtime = sum(plan.runtime for plan in plans)
+    check: tuple[int, ...] = ()
+    if params.safety_check_scenarios > 0 and params.forecast != "none":
+        # morning check of the fleet: more independent forecast samples, planned for their fleets only
+        extra = [_forecast_plan(problem, known, params, stream) for stream in rng.spawn(params.safety_check_scenarios)]
+        check = tuple(plan.amrs for plan in extra)
+        runtime += sum(plan.runtime for plan in extra)
+    return dataclasses.replace(chosen, runtime=runtime, check_fleets=check)
 
 
 def _forecast_plan(problem: Problem, known: Problem, params: DynamicParams, rng: np.random.Generator) -> StagePlan:

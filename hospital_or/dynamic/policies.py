@@ -31,8 +31,9 @@ denial, a relocate descent moves single pending requests between the pending par
 cost (a denied request is priced again after it). If the request would still be denied, ``params.make_room``
 ruin-and-recreate attempts around it (:meth:`InsertionPolicy._make_room`: take out some of its nearest pending
 requests, insert it, put them back) look for a rearrangement of the pending parts that serves it for less than its
-denial loss (``rules``; any feasible one for ``greedy``). The time of both is kept in ``reopt_times``; the insertion
-decision is timed separately (``decision_times``).
+denial loss (``rules``; any feasible one for ``greedy``); with ``params.make_room_deny`` (``rules``) an attempt may
+deny removed requests of lower priority that no longer fit, their losses added to its cost. The time of both is
+kept in ``reopt_times``; the insertion decision is timed separately (``decision_times``).
 
 The committed prefixes are never touched: decisions only replace :class:`PendingPlan` objects, which the simulator
 validates. Each ``on_reveal`` of a request that is not already planned is timed (``decision_times``, seconds).
@@ -317,8 +318,9 @@ class InsertionPolicy(BasePolicy):
             tic = time.perf_counter()
             room = self._make_room(ch, j, p, denial if self.rules else math.inf, now)
             self.reopt_times.append(time.perf_counter() - tic)
+            room_denied: list[int] = []
             if room is not None:
-                cost, touched = room
+                cost, touched, room_denied = room
                 changed |= touched
                 reject = False
                 amr, pos = -1, -1
@@ -347,10 +349,10 @@ class InsertionPolicy(BasePolicy):
         elif reject:
             rejected = (request,) if problem.rejection_costs is not None else ()
             action = "reject"
-        elif amr < 0:  # served after _make_room rearranged the pending parts
+        elif amr < 0:  # served after _make_room rearranged the pending parts (and denied lower-priority requests)
             action = "room"
             changed |= self._repair(ch)
-            rejected = ()
+            rejected = tuple(self._ids[u] for u in room_denied)
         else:
             action = "new" if ch.idle[amr] else "insert"
             self._apply_insertion(ch, amr, pos, j)
@@ -406,16 +408,18 @@ class InsertionPolicy(BasePolicy):
         return best
 
     def _make_room(self, ch: _Chains, j: int, p: int, limit: float,
-                   now: float) -> tuple[float, set[int]] | None:
+                   now: float) -> tuple[float, set[int], list[int]] | None:
         """Serve ``j`` by moving pending requests out of its way (ruin and recreate around ``j``).
 
         ``params.make_room`` times: take out ``k`` (1 to 6) pending requests drawn among the ``2k`` nearest to
         ``j``, insert ``j`` at its cheapest feasible position of a non-idle AMR, then put the removed requests back
-        one by one, in random order, at their cheapest feasible positions (no idle AMR, no new trip). Of the
-        attempts that place everything without adding violation, the one with the smallest cost increase is kept
-        when that increase (at least 0) is below ``limit`` (``j``'s denial loss); the chains are left unchanged
-        otherwise.
-        Returns the cost increase and the AMRs whose chains changed, or ``None``.
+        one by one, in random order, at their cheapest feasible positions (no idle AMR, no new trip). With
+        ``params.make_room_deny`` (``rules`` only), a removed request of lower priority than ``j`` that no longer
+        fits is denied instead, its loss ``Lambda`` added to the attempt's cost (priority preemption of several
+        requests at once, the generalisation of ``bump``). Of the attempts that place ``j`` without adding
+        violation, the one with the smallest cost (increase + the losses of the requests it denies) is kept when
+        that cost (at least 0) is below ``limit`` (``j``'s denial loss); the chains are left unchanged otherwise.
+        Returns the cost, the AMRs whose chains changed and the denied nodes, or ``None``.
         """
         usable = ~ch.idle
         amrs = [a for a in range(ch.seqs.shape[0]) if usable[a]]
@@ -427,7 +431,9 @@ class InsertionPolicy(BasePolicy):
         order = sorted(pending, key=lambda x: (D[j, x[0]] + D[x[0], j], x[0]))
         saved = (ch.seqs.copy(), ch.n_seq.copy())
         before = self._total(ch, amrs)
-        best: tuple[float, np.ndarray, np.ndarray, set[int]] | None = None
+        losses = self._problem.rejection_costs if self._problem is not None else None
+        deny = self.rules and self.params.make_room_deny and losses is not None
+        best: tuple[float, np.ndarray, np.ndarray, set[int], list[int]] | None = None
         for _ in range(self.params.make_room):
             k = int(self.rng.integers(1, min(6, len(order)) + 1)) if order else 0
             pool = order[: 2 * k]
@@ -436,31 +442,38 @@ class InsertionPolicy(BasePolicy):
             for u, a in picks:
                 self._remove(ch, a, u)
             order_in = [(j, now)] + [(picks[int(i)][0], 0.0) for i in self.rng.permutation(k)]
-            if self._reinsert(ch, order_in, usable, allow, touched):
+            denied: list[int] = []
+            deniable = (lambda u: int(self._priority[u]) > p) if deny else None
+            if self._reinsert(ch, order_in, usable, allow, touched, deniable, denied):
                 after = self._total(ch, amrs)
-                increase = after[0] - before[0]
+                loss = float(sum(losses[int(self._priority[u]) - 1] for u in denied)) if denied else 0.0
+                increase = after[0] - before[0] + loss
                 # an attempt that also improves the other requests makes j free, not a gain: the denial test
                 # compares max(increase, 0) with j's loss, as it compares the (non-negative) insertion cost
                 if after[1] <= before[1] + 1e-6 and max(increase, 0.0) < limit and (
                         best is None or increase < best[0]):
-                    best = (increase, ch.seqs.copy(), ch.n_seq.copy(), touched)
+                    best = (increase, ch.seqs.copy(), ch.n_seq.copy(), touched, list(denied))
             ch.seqs[:], ch.n_seq[:] = saved
         if best is None:
             return None
         ch.seqs[:], ch.n_seq[:] = best[1], best[2]
         self.reopt_moves += 1
-        return best[0], best[3]
+        return best[0], best[3], best[4]
 
     def _reinsert(self, ch: _Chains, nodes: list[tuple[int, float]], usable: np.ndarray, allow: np.ndarray,
-                  touched: set[int]) -> bool:
+                  touched: set[int], deniable=None, denied: list[int] | None = None) -> bool:
         """Insert each ``(node, not before)`` in turn at its cheapest feasible position of a ``usable`` AMR (new trips
-        where ``allow``), adding the AMRs used to ``touched``; False (chains partly rebuilt) when one does not fit."""
+        where ``allow``), adding the AMRs used to ``touched``; False (chains partly rebuilt) when one does not fit,
+        unless ``deniable(node)`` is true: then it is appended to ``denied`` and left out."""
         for u, earliest in nodes:
             delta, pos = self._eval.best_insertions(u, earliest, ch.seqs, ch.n_seq, ch.starts, ch.in_trip, ch.last,
                                                     ch.t_dep, ch.load0, ch.es0, allow)
             delta = np.where(usable & (pos >= 0), delta, np.inf)
             b = int(np.argmin(delta))
             if not math.isfinite(delta[b]):
+                if deniable is not None and denied is not None and deniable(u):
+                    denied.append(u)
+                    continue
                 return False
             self._insert(ch, b, int(pos[b]), u)
             touched.add(b)

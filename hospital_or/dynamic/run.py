@@ -138,6 +138,7 @@ class DynamicResult:
             "safety_stock": self.params.safety_stock,
             "reservation": list(self.params.effective_reservation()) if self.policy != "greedy" else [0, 0, 0],
             "m1": self.stage1.amrs,
+            "check_fleets": list(self.stage1.check_fleets),
             "fleet": self.fleet,
             "revealed": self.revealed,
             "dynamic": sum(1 for r in self.problem.requests if r.reveal > self.problem.depot.ready),
@@ -189,6 +190,7 @@ def run_dynamic(
     hindsight: bool = True,
     stage1: StagePlan | None = None,
     hindsight_result: tuple[Solution, Report] | None = None,
+    fleet: int | None = None,
 ) -> DynamicResult:
     """Run one two-stage dynamic day.
 
@@ -206,6 +208,10 @@ def run_dynamic(
         Also compute the full-information plan and the gap to it.
     stage1, hindsight_result
         Reuse a stage-1 plan / hindsight plan computed for the same ``problem``, ``params`` and ``seed`` (sweeps).
+    fleet
+        Diagnostics only: purchase exactly this many AMRs instead of ``m1 + s`` (e.g. the hindsight fleet, an
+        oracle). When it is below the prior plan's AMR count, the prior routes with the fewest requests are
+        dropped and their requests are left to the policy at the start of the day.
 
     Returns
     -------
@@ -218,12 +224,20 @@ def run_dynamic(
     tic = time.perf_counter()
     plan = stage1 if stage1 is not None else stage1_plan(model, params, rng)
     timing["stage1"] = time.perf_counter() - tic
-    fleet = max(1, plan.amrs + params.safety_stock)  # M = m1 + s (at least one AMR is purchased)
+    prior_solution = plan.solution
+    spare = plan.safety_stock(params)  # s: params.safety_stock, one less when the morning check finds it over-covered
+    run_params = params.replace(safety_stock=spare)  # the reservation thresholds are clipped to the s bought
+    if fleet is None:
+        fleet = max(1, plan.amrs + spare)  # M = m1 + s (at least one AMR is purchased)
+    elif fleet < len(prior_solution.amrs):
+        keep = sorted(prior_solution.amrs, key=lambda a: -sum(len(t.visits) for t in a.trips))[:fleet]
+        prior_solution = Solution(tuple(keep), prior_solution.rejected)
     if fleet > model.fleet.max_vehicles:
         model = model.replace(fleet=dataclasses.replace(model.fleet, max_vehicles=fleet))
-    pol = make_dynamic(policy, params, rng=np.random.default_rng([seed, 2])) if isinstance(policy, str) else policy
+    pol = (make_dynamic(policy, run_params, rng=np.random.default_rng([seed, 2])) if isinstance(policy, str)
+           else policy)
     tic = time.perf_counter()
-    prior = lazy_plan(model, plan.solution, params.departure_slack_share)
+    prior = lazy_plan(model, prior_solution, params.departure_slack_share)
     sim = simulate(model, prior, pol, rng=np.random.default_rng(seed),
                    config=SimulationConfig(chargers_per_station=None, elevator_cars=None, n_amrs=fleet))
     timing["simulation"] = time.perf_counter() - tic
@@ -236,7 +250,7 @@ def run_dynamic(
         tic = time.perf_counter()
         hs, hs_report = hindsight_plan(model, params, hindsight_generator(seed))
         timing["hindsight"] = time.perf_counter() - tic
-    return DynamicResult(model, getattr(pol, "name", str(policy)), int(seed), params, plan, fleet, executed, report,
+    return DynamicResult(model, getattr(pol, "name", str(policy)), int(seed), run_params, plan, fleet, executed, report,
                          sim, list(getattr(pol, "decisions", [])), hs, hs_report, timing,
                          list(getattr(pol, "reopt_times", [])))
 
