@@ -66,10 +66,14 @@ class TripPool:
     def __len__(self) -> int:
         return len(self._trips)
 
+    def _key(self, trip) -> frozenset[int]:
+        """The requests a trip serves (its charging-station visits left out): the pool's column key."""
+        return frozenset(v for v in trip if 1 <= v <= self.n_requests)
+
     def add(self, trip: list[int] | tuple[int, ...], cost: float) -> bool:
         """Offer one feasible trip with its cost; returns True if it entered the pool (new or cheaper)."""
         self.offered += 1
-        key = frozenset(v for v in trip if 1 <= v <= self.n_requests)
+        key = self._key(trip)
         if not key:
             return False
         old = self._trips.get(key)
@@ -84,7 +88,7 @@ class TripPool:
         excess = len(self._trips) - self.max_columns
         if excess <= 0:
             return
-        protected = {frozenset(v for v in t if 1 <= v <= self.n_requests) for t in keep}
+        protected = {self._key(t) for t in keep}
         ranked = sorted((c / len(k), i, k) for i, (k, (c, _)) in enumerate(self._trips.items()) if k not in protected)
         for _, _, k in ranked[len(ranked) - excess:]:
             del self._trips[k]
@@ -165,7 +169,7 @@ class TripPool:
             start = np.zeros(n_cols)
             inc_cost = 0.0
             for t in incumbent:
-                r = pos.get(frozenset(v for v in t if 1 <= v <= self.n_requests))
+                r = pos.get(self._key(t))
                 if r is None:
                     inc_cost = math.inf
                     break

@@ -258,6 +258,10 @@ class PlanEvaluation:
     vehicles: int
     trips: int
 
+    def all_trips(self) -> list[list[int]]:
+        """Every trip of the plan, AMR after AMR (node indices without depots)."""
+        return [t for amr in self.amrs for t in amr]
+
 
 @dataclass
 class VNSResult:
@@ -562,7 +566,7 @@ def vns(
             # half a share between two solves, and never past the end of the run
             limit = min(limit, total * params.set_partitioning / 2, 0.9 * total * (1.0 - frac))
             limit = max(limit, 0.01)
-        incumbent = [t for amr in best.amrs for t in amr]
+        incumbent = best.all_trips()
         pool.trim(incumbent)
         res = pool.recombine(min(arrays.max_vehicles, best.vehicles), incumbent, time_limit=limit,
                              fixed_cost=arrays.fixed_cost)
@@ -579,7 +583,7 @@ def vns(
         sp_skip *= 2
         if params.sp_restart and (not state["feasible"] or current_cost() > best_cost + 1e-9):
             # the VNS wandered off (typically to a larger fleet after the route elimination): go on from the best
-            eng.load([t for amr in best.amrs for t in amr])
+            eng.load(incumbent)  # best is unchanged: the solve found nothing better
             take_current()
 
     while not stop(best_cost):
@@ -596,7 +600,7 @@ def vns(
                 sp_next = it + params.sp_iterations
         if re_pending and best is not None:
             re_pending = False
-            eng.load([t for amr in best.amrs for t in amr])
+            eng.load(best.all_trips())
             eliminated, attempts = route_elimination_phase(search, stop, consider)
             if params.re_fixed_fleet and attempts > 0:
                 # the route elimination owns the fleet: the VNS keeps it and minimises the distance
@@ -671,7 +675,7 @@ def vns(
             if infeasible_for >= params.re_restart and best is not None:
                 # the fixed fleet could not be repaired: back to the best plan with the initial weights
                 infeasible_for = 0
-                eng.load([t for amr in best.amrs for t in amr])
+                eng.load(best.all_trips())
                 eng.set_weights(params.penalty_init, params.penalty_init, params.penalty_init)
                 take_current()
                 cur_cost = current_cost()

@@ -433,6 +433,7 @@ class InsertionPolicy(BasePolicy):
         before = self._total(ch, amrs)
         losses = self._problem.rejection_costs if self._problem is not None else None
         deny = self.rules and self.params.make_room_deny and losses is not None
+        deniable = (lambda u: int(self._priority[u]) > p) if deny else None
         best: tuple[float, np.ndarray, np.ndarray, set[int], list[int]] | None = None
         for _ in range(self.params.make_room):
             k = int(self.rng.integers(1, min(6, len(order)) + 1)) if order else 0
@@ -443,7 +444,6 @@ class InsertionPolicy(BasePolicy):
                 self._remove(ch, a, u)
             order_in = [(j, now)] + [(picks[int(i)][0], 0.0) for i in self.rng.permutation(k)]
             denied: list[int] = []
-            deniable = (lambda u: int(self._priority[u]) > p) if deny else None
             if self._reinsert(ch, order_in, usable, allow, touched, deniable, denied):
                 after = self._total(ch, amrs)
                 loss = float(sum(losses[int(self._priority[u]) - 1] for u in denied)) if denied else 0.0
