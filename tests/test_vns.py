@@ -179,3 +179,34 @@ def test_fixed_fleet_phase_keeps_plans_feasible_and_reproducible():
         assert report.feasible, [v.detail for v in report.violations]
         assert report.vehicles == a.vehicles
     assert phases > 0  # the phase logic was exercised
+
+
+
+def test_amr_decrease_backoff_spaces_fruitless_attempts():
+    """Why: on single-trip problems an AMR decrease that leaves the best fleet unchanged doubles the wait to the
+    next attempt, so a fleet that cannot shrink stops disrupting the distance search; without the backoff the
+    attempts keep coming at accepted feasible candidates."""
+    problem = random_problem(4, n=9)
+    arrays = problem.to_arrays()
+    on = VNSParams(route_elimination=0.0, set_partitioning=0.0)
+    off = VNSParams(route_elimination=0.0, set_partitioning=0.0, amr_decrease_backoff=False)
+    with_backoff = vns(arrays, MaxIterations(300), np.random.default_rng(1), on)
+    without = vns(arrays, MaxIterations(300), np.random.default_rng(1), off)
+    its = with_backoff.amr_decrease_iterations
+    vehicles = with_backoff.history["vehicles"]
+    known = with_backoff.history["best_feasible"]
+    checked = 0
+    # a stretch of attempts over which the best fleet stayed the same (from before the first one): the gaps double
+    for first in range(len(its)):
+        if its[first] < 2 or not known[its[first] - 2]:
+            continue
+        for last in range(first + 2, len(its)):
+            if vehicles[its[last] - 1] != vehicles[its[first] - 2]:
+                break
+            assert its[last] - its[last - 1] >= 2 ** (last - first - 1)
+            checked += 1
+    assert checked > 0
+    assert len(its) < len(without.amr_decrease_iterations)
+    result = solve(problem, MaxIterations(300), seed=1, params=on)
+    report = check(problem, result.best)
+    assert report.feasible, [v.detail for v in report.violations]
