@@ -88,12 +88,20 @@ class VNSParams(TomlParams, section="vns"):
     amr_decrease_interval
         Minimum number of iterations between two AMR-decrease attempts.
     amr_decrease_backoff
-        Single-trip problems: when the best fleet has not shrunk since the last AMR-decrease attempt, the interval
-        to the next attempt doubles (back to ``amr_decrease_interval`` once one succeeds). Every attempt empties a
-        whole trip and leaves the penalised search on an infeasible solution until it reopens one, so a fleet that
-        cannot shrink (typically the BKS fleet of a type-2 instance, with 2-4 long trips) otherwise keeps the VNS
-        away from the distance. Measured on E-VRPTW large at 60 s, one run each, without any decrease after the
-        route elimination: rc205_21 10.6 % -> 3.4 %, r203_21 3.1 % -> 1.9 %.
+        Single-trip plans of at most this many AMRs (``0``: never): when the best fleet has not shrunk since the
+        last AMR-decrease attempt, the wait to the next attempt doubles, up to ``amr_decrease_max_wait``
+        iterations (back to ``amr_decrease_interval`` once one succeeds). Emptying one of k AMRs reinserts about
+        1/k of the requests, and the penalised search stays on infeasible solutions until it reopens a trip; with
+        2-5 long trips (type-2 instances) that kept the VNS away from the distance whenever the fleet could not
+        shrink. On larger fleets the decrease is a mild ruin-and-recreate of one trip and stays at every
+        accepted feasible candidate. Measured at 60 s, one run each: E-VRPTW rc205_21 10.6 -> 2.9 %, rc208_21
+        5.9 -> 0.6 %, rc201_21 2.1 -> 0.2 %; all 56 with the backoff on every fleet: r2 2.16 -> 1.11 %, rc2 4.22
+        -> 2.22 %, but 46 BKS fleets instead of 50 (r103_21, rc106_21, rc108_21 one AMR more; r104_21 2.3 -> 7.1
+        %, r111_21 2.4 -> 6.5 %).
+    amr_decrease_max_wait
+        Longest wait of the backoff (256 iterations, about 5 % of a 60 s run on E-VRPTW type-2): later attempts
+        can still find the smaller fleet (rc205_21 reached 3 AMRs only through an AMR decrease after the route
+        elimination stopped at 4; without a cap one run never got there).
     fleet_phase
         Single-trip problems: after an AMR decrease that the local search cannot repair, the search keeps the
         reduced fleet (no trip may be opened) for up to this many iterations, repairing with the penalised cost
@@ -192,7 +200,8 @@ class VNSParams(TomlParams, section="vns"):
     penalty_factor: float = 1.2
     amr_decrease: bool = True
     amr_decrease_interval: int = 1
-    amr_decrease_backoff: bool = True
+    amr_decrease_backoff: int = 5
+    amr_decrease_max_wait: int = 256
     fleet_phase: int = 0
     fleet_penalty: float = 1e6
     station_relocate: str = "off"
@@ -541,7 +550,7 @@ def vns(
     last_decrease = -params.amr_decrease_interval
     decrease_wait = params.amr_decrease_interval  # iterations from one AMR-decrease attempt to the next
     decrease_from: int | None = None  # best fleet when the last attempt was made
-    backoff = params.amr_decrease_backoff and not search.multi
+    backoff = params.amr_decrease_backoff > 0 and not search.multi
     decreases: list[int] = []
     use_phase = params.fleet_phase > 0 and not search.multi
     phase_start = -1  # iteration at which the current fixed-fleet phase began (-1: none)
@@ -668,9 +677,10 @@ def vns(
                 saved = eng.trips_by_slot()
                 last_decrease = it
                 decreases.append(it)
-                if backoff and best is not None:
+                if backoff and best is not None and best.vehicles <= params.amr_decrease_backoff:
                     if decrease_from is not None and best.vehicles >= decrease_from:
-                        decrease_wait = min(2 * decrease_wait, 1 << 20)
+                        decrease_wait = min(2 * decrease_wait, max(params.amr_decrease_max_wait,
+                                                                    params.amr_decrease_interval))
                     else:
                         decrease_wait = params.amr_decrease_interval
                     decrease_from = best.vehicles

@@ -183,13 +183,14 @@ def test_fixed_fleet_phase_keeps_plans_feasible_and_reproducible():
 
 
 def test_amr_decrease_backoff_spaces_fruitless_attempts():
-    """Why: on single-trip problems an AMR decrease that leaves the best fleet unchanged doubles the wait to the
-    next attempt, so a fleet that cannot shrink stops disrupting the distance search; without the backoff the
-    attempts keep coming at accepted feasible candidates."""
+    """Why: on single-trip plans of few AMRs an AMR decrease that leaves the best fleet unchanged doubles the wait
+    to the next attempt, so a fleet that cannot shrink stops disrupting the distance search; without the backoff,
+    or on plans of more AMRs than its threshold, the attempts keep coming at accepted feasible candidates."""
     problem = random_problem(4, n=9)
     arrays = problem.to_arrays()
     on = VNSParams(route_elimination=0.0, set_partitioning=0.0)
-    off = VNSParams(route_elimination=0.0, set_partitioning=0.0, amr_decrease_backoff=False)
+    off = VNSParams(route_elimination=0.0, set_partitioning=0.0, amr_decrease_backoff=0)
+    above = VNSParams(route_elimination=0.0, set_partitioning=0.0, amr_decrease_backoff=1)
     with_backoff = vns(arrays, MaxIterations(300), np.random.default_rng(1), on)
     without = vns(arrays, MaxIterations(300), np.random.default_rng(1), off)
     its = with_backoff.amr_decrease_iterations
@@ -203,10 +204,13 @@ def test_amr_decrease_backoff_spaces_fruitless_attempts():
         for last in range(first + 2, len(its)):
             if vehicles[its[last] - 1] != vehicles[its[first] - 2]:
                 break
-            assert its[last] - its[last - 1] >= 2 ** (last - first - 1)
+            assert its[last] - its[last - 1] >= min(2 ** (last - first - 1), on.amr_decrease_max_wait)
             checked += 1
     assert checked > 0
     assert len(its) < len(without.amr_decrease_iterations)
+    assert min(vehicles) > 1  # so the threshold of 1 AMR switches the backoff off
+    large = vns(arrays, MaxIterations(300), np.random.default_rng(1), above)
+    assert large.amr_decrease_iterations == without.amr_decrease_iterations
     result = solve(problem, MaxIterations(300), seed=1, params=on)
     report = check(problem, result.best)
     assert report.feasible, [v.detail for v in report.violations]
