@@ -681,7 +681,7 @@ def test_stage1_routes_replan_the_known_requests_on_the_forecast_fleet(solomon, 
     forecast plan's routes of them (``polish`` starts from those routes, ``known`` from a new construction)."""
     import dataclasses
 
-    params = DynamicParams(stage1_iterations=60)
+    params = DynamicParams(stage1_iterations=60, stage1_routes="forecast")
     model = dynamic_problem(solomon, params, np.random.default_rng(1))
     known = known_requests(model)
     forecast = stage1_plan(model, params, np.random.default_rng(2))
