@@ -672,3 +672,57 @@ def test_morning_fleet_check_buys_one_spare_less_when_a_sample_needs_fewer_amrs(
     _assert_conserved(res)
     with pytest.raises(ValueError):
         DynamicParams(safety_check_scenarios=-1)
+
+
+@pytest.mark.parametrize("routes", ["known", "polish"])
+def test_stage1_routes_replan_the_known_requests_on_the_forecast_fleet(solomon, routes):
+    """``stage1_routes``: the forecast plan still sizes the fleet ``m1``; the known requests are then routed again on
+    at most ``m1`` AMRs with the purchase sunk (fixed cost 0), which costs no more distance and lateness than the
+    forecast plan's routes of them (``polish`` starts from those routes, ``known`` from a new construction)."""
+    import dataclasses
+
+    params = DynamicParams(stage1_iterations=60, stage1_routes="forecast")
+    model = dynamic_problem(solomon, params, np.random.default_rng(1))
+    known = known_requests(model)
+    forecast = stage1_plan(model, params, np.random.default_rng(2))
+    routed = stage1_plan(model, params.replace(stage1_routes=routes), np.random.default_rng(2))
+    assert routed.amrs == forecast.amrs
+    visited = [v for a in routed.solution.amrs for t in a.trips for v in t.visits]
+    assert sorted(visited) == sorted(r.id for r in known.requests)
+    assert check(known, routed.solution).feasible
+    assert routed.solution.num_vehicles <= routed.amrs
+    assert routed.solution != forecast.solution
+    sunk = known.replace(fleet=dataclasses.replace(known.fleet, fixed_cost=0.0))
+    assert check(sunk, routed.solution).cost < check(sunk, forecast.solution).cost
+    res = run_dynamic(solomon, "rules", seed=2, params=FAST.replace(stage1_routes=routes), hindsight=False)
+    _assert_conserved(res)
+    with pytest.raises(ValueError, match="stage1_routes"):
+        DynamicParams(stage1_routes="fleet")
+
+
+def test_repair_ruin_improves_the_pending_parts(solomon):
+    """``repair_ruin``: the repair after each decision also runs that many ruin-and-recreate steps; every pending
+    request stays planned once, the committed targets are untouched, no violation is added, the time goes to
+    ``reopt_times`` and, on the poor hand-made chains (relocation switched off), the cost falls."""
+    costs = {}
+    for ruin in (0, 40):
+        policy, ch = _chain_state(solomon)
+        policy.params = policy.params.replace(repair_ruin=ruin)
+        policy.max_passes = 0  # no relocation: only the ruin and recreate can change the chains
+        before_nodes = _pending_nodes(ch)
+        before = policy._total(ch, range(3))
+        committed = (ch.in_trip.copy(), ch.last.copy(), ch.t_dep.copy(), ch.load0.copy())
+        changed = policy._repair(ch)
+        after = policy._total(ch, range(3))
+        assert _pending_nodes(ch) == before_nodes
+        assert after[1] <= before[1] + 1e-9 and after[0] <= before[0] + 1e-9
+        for old, new in zip(committed, (ch.in_trip, ch.last, ch.t_dep, ch.load0), strict=True):
+            assert np.array_equal(old, new)
+        assert len(policy.reopt_times) == 1
+        costs[ruin] = (after[0], before[0], changed)
+    assert costs[0][0] == costs[0][1] and not costs[0][2]
+    assert costs[40][0] < costs[40][1] and costs[40][2]
+    res = run_dynamic(solomon, "rules", seed=2, params=FAST.replace(repair_ruin=5), hindsight=False)
+    _assert_conserved(res)
+    with pytest.raises(ValueError, match="repair_ruin"):
+        DynamicParams(repair_ruin=-1)

@@ -130,13 +130,18 @@ class StagePlan:
         return s
 
 
-def _tabu_plan(problem: Problem, rng: np.random.Generator, iterations: int, time_limit: float | None) -> StagePlan:
+def _tabu_plan(problem: Problem, rng: np.random.Generator, iterations: int, time_limit: float | None,
+               initial: Solution | None = None) -> StagePlan:
     if problem.n_requests == 0:
         return StagePlan(Solution(()), 0, 0.0, 0.0, 0)
     arrays = problem.to_arrays()
     params = TabuParams(max_iterations=iterations, max_no_improve=max(1, min(1000, iterations)),
                         time_limit=time_limit)
-    result = tabu_search(arrays, rng, params)
+    start = None
+    if initial is not None:
+        index = problem.node_index
+        start = [[index[v] for v in trip.visits] for plan in initial.amrs for trip in plan.trips if trip.visits]
+    result = tabu_search(arrays, rng, params, initial=start)
     if result.best is None:
         raise RuntimeError(f"{problem.name}: the tabu search found no feasible plan")
     solution = Solution.from_index_routes(problem, result.best.amrs)
@@ -202,7 +207,11 @@ def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generato
     with :func:`forecast_requests`; ``m1`` (``StagePlan.amrs``) counts the AMRs of that plan, and the returned
     solution holds the known requests only. With ``params.forecast_scenarios = k > 1`` it plans ``k`` independent
     forecast samples (one spawned stream each) and keeps the plan whose fleet is the (lower) median of the ``k``
-    fleets, the cheapest of those.
+    fleets, the cheapest of those. With ``params.stage1_routes = "known"`` (or ``"polish"``) the forecast plan only
+    sizes the fleet: the known requests are then routed again by the tabu search on at most ``m1`` AMRs with the
+    purchase sunk (fixed cost 0: distance and lateness decide, so the routes follow the geography of the known
+    requests instead of the bootstrap sample's; ``"polish"`` starts from the forecast plan's routes). The forecast
+    routes are kept when that search finds no plan.
     """
     known = known_requests(problem)
     if params.forecast == "none" or params.forecast_scenarios == 1:
@@ -220,6 +229,17 @@ def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generato
         extra = [_forecast_plan(problem, known, params, stream) for stream in rng.spawn(params.safety_check_scenarios)]
         check = tuple(plan.amrs for plan in extra)
         runtime += sum(plan.runtime for plan in extra)
+    if params.stage1_routes != "forecast" and params.forecast != "none" and chosen.amrs > 0:
+        # the fleet m1 is bought: route the known requests on at most m1 AMRs with the purchase sunk
+        sunk = known.replace(fleet=dataclasses.replace(known.fleet, fixed_cost=0.0, max_vehicles=chosen.amrs))
+        start = chosen.solution if params.stage1_routes == "polish" else None
+        try:
+            routed = _tabu_plan(sunk, rng, params.stage1_iterations, params.stage1_time_limit or None, start)
+        except RuntimeError:  # no plan within m1 AMRs found: keep the forecast plan's routes
+            routed = None
+        if routed is not None and routed.amrs <= chosen.amrs:
+            runtime += routed.runtime
+            chosen = dataclasses.replace(chosen, solution=routed.solution)
     return dataclasses.replace(chosen, runtime=runtime, check_fleets=check)
 
 

@@ -31,6 +31,13 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # 2-3 consecutive pending requests (Or-opt) next to their nearest pending requests
                                      # (29 Necula 0.5 files: rules 15.43 -> 15.39 %, greedy 16.20 -> 15.79 %, but
                                      # decision p99 4.2 -> 8.2 ms, close to the 10 ms target: off by default)
+    repair_ruin = 10                 # the repair also runs this many ruin-and-recreate steps over the pending parts
+                                     # (the rules+reopt step: 2-8 neighbouring pending requests out, back in at their
+                                     # cheapest positions, kept when cheaper), then relocates again; re-optimisation
+                                     # time, not decision time (all policies; 0 = off). With stage1_routes = "known",
+                                     # Necula 0.5 files, rules: seed 1 (29 files) 14.23 -> 13.00 %, seed 2 (12 files,
+                                     # held out) 16.37 -> 14.20 %; 20 and 40 steps gave lower rules gaps on one seed
+                                     # each but left rules dearer than greedy on the other (seed 2 / seed 1)
     make_room = 100                  # before a denial (after the repair): ruin-and-recreate attempts around the
                                      # request that would be denied (0 = off; all policies)
     make_room_deny = true            # rules: a make_room attempt may deny removed requests of lower priority that
@@ -51,6 +58,12 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # is the median of theirs (the cheapest of those) is kept, so one unlucky
                                      # sample does not size the fleet (5 on the 29 Necula 0.5 files: mean m1 10.93
                                      # -> 10.69, the hindsight mean; rules 15.4 -> 15.6 %, rules+reopt 14.4 -> 14.0 %)
+    stage1_routes = "known"          # routes of the known requests handed to stage 2: "forecast" (those of the
+                                     # forecast plan that sizes m1), "known" (planned again, on at most m1 AMRs, with
+                                     # the purchase sunk: fixed cost 0, so distance and lateness decide) or "polish"
+                                     # (the same search started from the forecast plan's routes). "known" alone:
+                                     # rules 14.57 -> 14.23 % (seed 1) but 14.83 -> 16.37 % (seed 2); together with
+                                     # repair_ruin = 10 (the default): 13.00 % and 14.20 %
     stage1_iterations = 200          # stage-1 tabu search iterations (5000 in spec 3.3; lower default for speed)
     stage1_time_limit = 0.0          # seconds (0 = none: the iteration limit alone keeps runs reproducible)
     hindsight_iterations = 1500      # tabu iterations of the hindsight (full-information) plan (a strong
@@ -95,6 +108,7 @@ class DynamicParams(TomlParams, section="dynamic"):
     make_room_deny: bool = True
     repair_or_opt: bool = False
     repair_exchange: bool = True
+    repair_ruin: int = 10
     reopt_interval: float = 0.0
     reopt_iterations: int = 40
     reopt_seconds: float = 1.0
@@ -102,6 +116,7 @@ class DynamicParams(TomlParams, section="dynamic"):
     forecast: str = "resample"
     forecast_scale: float = 1.0
     forecast_scenarios: int = 1
+    stage1_routes: str = "known"
     stage1_iterations: int = 200
     stage1_time_limit: float = 0.0
     hindsight_iterations: int = 1500
@@ -129,6 +144,10 @@ class DynamicParams(TomlParams, section="dynamic"):
             raise ValueError(f"forecast {self.forecast!r} not understood (resample, none)")
         if not self.forecast_scale >= 0:
             raise ValueError(f"forecast_scale must be >= 0, got {self.forecast_scale}")
+        if self.stage1_routes not in ("forecast", "known", "polish"):
+            raise ValueError(f"stage1_routes {self.stage1_routes!r} not understood (forecast, known, polish)")
+        if self.repair_ruin < 0:
+            raise ValueError(f"repair_ruin must be >= 0, got {self.repair_ruin}")
         if self.forecast_scenarios < 1:
             raise ValueError(f"forecast_scenarios must be >= 1, got {self.forecast_scenarios}")
         if self.max_trips < 0:

@@ -32,8 +32,10 @@ cost (a denied request is priced again after it). If the request would still be 
 ruin-and-recreate attempts around it (:meth:`InsertionPolicy._make_room`: take out some of its nearest pending
 requests, insert it, put them back) look for a rearrangement of the pending parts that serves it for less than its
 denial loss (``rules``; any feasible one for ``greedy``); with ``params.make_room_deny`` (``rules``) an attempt may
-deny removed requests of lower priority that no longer fit, their losses added to its cost. The time of both is
-kept in ``reopt_times``; the insertion decision is timed separately (``decision_times``).
+deny removed requests of lower priority that no longer fit, their losses added to its cost. With
+``params.repair_ruin = k > 0`` the repair also runs ``k`` ruin-and-recreate steps of the ``rules+reopt`` search over
+the pending parts (then relocates again). The time of all of them is kept in ``reopt_times`` (re-optimisation time,
+reported separately); the insertion decision is timed on its own (``decision_times``).
 
 The committed prefixes are never touched: decisions only replace :class:`PendingPlan` objects, which the simulator
 validates. Each ``on_reveal`` of a request that is not already planned is timed (``decision_times``, seconds).
@@ -282,8 +284,48 @@ class InsertionPolicy(BasePolicy):
         if not self.params.repair:
             return set()
         tic = time.perf_counter()
-        changed = self._relocate_descent(ch, tic + self.params.reopt_seconds)
+        deadline = tic + self.params.reopt_seconds
+        changed = self._relocate_descent(ch, deadline)
+        if self.params.repair_ruin > 0:
+            ruined = self._ruin_recreate(ch, deadline, self.params.repair_ruin)
+            if ruined:
+                changed |= ruined | self._relocate_descent(ch, deadline)
         self.reopt_times.append(time.perf_counter() - tic)
+        return changed
+
+    def _ruin_recreate(self, ch: _Chains, deadline: float, iterations: int | None = None) -> set[int]:
+        """``iterations`` (default ``params.reopt_iterations``) ruin-and-recreate steps over the pending parts (see
+        :class:`RulesReoptPolicy`); a step is kept when the total cost falls without adding violation. Returns the
+        AMRs whose chains changed."""
+        if iterations is None:
+            iterations = self.params.reopt_iterations
+        changed: set[int] = set()
+        allow = np.zeros_like(ch.allow_new)
+        usable = ~ch.idle
+        amrs = [a for a in range(ch.seqs.shape[0]) if usable[a]]
+        D = self._eval.D
+        for _ in range(iterations):
+            if time.perf_counter() >= deadline:
+                break
+            pending = self._pending_requests(ch)
+            if len(pending) < 2:
+                break
+            seed_node = pending[int(self.rng.integers(len(pending)))][0]
+            k = int(self.rng.integers(2, min(8, len(pending)) + 1))
+            nodes = sorted(pending, key=lambda x: (D[seed_node, x[0]], x[0]))[:k]
+            saved = (ch.seqs.copy(), ch.n_seq.copy())
+            before = self._total(ch, amrs)
+            touched = {a for _, a in nodes}
+            for u, a in nodes:
+                self._remove(ch, a, u)
+            ok = self._reinsert(ch, [(nodes[int(i)][0], 0.0) for i in self.rng.permutation(k)], usable, allow,
+                                touched)
+            after = self._total(ch, amrs) if ok else (math.inf, math.inf)
+            if ok and after[0] < before[0] - 1e-6 and after[1] <= before[1] + 1e-6:
+                changed |= touched
+                self.reopt_moves += 1
+            else:
+                ch.seqs[:], ch.n_seq[:] = saved
         return changed
 
     # ------------------------------------------------------------------ protocol
@@ -746,37 +788,6 @@ class RulesReoptPolicy(RulesPolicy):
         changed |= self._relocate_descent(ch, deadline)
         self.reopt_times.append(time.perf_counter() - tic)
         return changed
-
-    def _ruin_recreate(self, ch: _Chains, deadline: float) -> set[int]:
-        changed: set[int] = set()
-        allow = np.zeros_like(ch.allow_new)
-        usable = ~ch.idle
-        amrs = [a for a in range(ch.seqs.shape[0]) if usable[a]]
-        D = self._eval.D
-        for _ in range(self.params.reopt_iterations):
-            if time.perf_counter() >= deadline:
-                break
-            pending = self._pending_requests(ch)
-            if len(pending) < 2:
-                break
-            seed_node = pending[int(self.rng.integers(len(pending)))][0]
-            k = int(self.rng.integers(2, min(8, len(pending)) + 1))
-            nodes = sorted(pending, key=lambda x: (D[seed_node, x[0]], x[0]))[:k]
-            saved = (ch.seqs.copy(), ch.n_seq.copy())
-            before = self._total(ch, amrs)
-            touched = {a for _, a in nodes}
-            for u, a in nodes:
-                self._remove(ch, a, u)
-            ok = self._reinsert(ch, [(nodes[int(i)][0], 0.0) for i in self.rng.permutation(k)], usable, allow,
-                                touched)
-            after = self._total(ch, amrs) if ok else (math.inf, math.inf)
-            if ok and after[0] < before[0] - 1e-6 and after[1] <= before[1] + 1e-6:
-                changed |= touched
-                self.reopt_moves += 1
-            else:
-                ch.seqs[:], ch.n_seq[:] = saved
-        return changed
-
 
 #: The stage-2 policy classes by name.
 DYNAMIC_POLICIES: dict[str, type[InsertionPolicy]] = {
