@@ -547,7 +547,6 @@ def vns(
     k = 1
     k_max = params.neighbourhoods
     it = 0
-    last_decrease = -params.amr_decrease_interval
     decrease_wait = params.amr_decrease_interval  # iterations from one AMR-decrease attempt to the next
     decrease_from: int | None = None  # best fleet when the last attempt was made
     backoff = params.amr_decrease_backoff > 0 and not search.multi
@@ -670,12 +669,11 @@ def vns(
                 cur_cost = current_cost()
         if accept:
             if (params.amr_decrease and not fixed_fleet and cand_trips_ok
-                    and it - last_decrease >= decrease_wait
+                    and (not decreases or it - decreases[-1] >= decrease_wait)
                     and it >= next_decrease and phase_start < 0):
                 # AMR decrease on a feasible current solution; the penalised search then repairs it (or the LS
                 # reopens a trip when the penalties outgrow the fixed cost)
                 saved = eng.trips_by_slot()
-                last_decrease = it
                 decreases.append(it)
                 if backoff and best is not None and best.vehicles <= params.amr_decrease_backoff:
                     if decrease_from is not None and best.vehicles >= decrease_from:

@@ -323,7 +323,7 @@ def test_ruin_recreate_conserves_nodes_and_never_worsens(solomon):
     before_nodes = sorted(int(x) for a in range(3) for x in ch.seqs[a, : ch.n_seq[a]] if x != 0)
     before = policy._total(ch, range(3))
     committed = (ch.in_trip.copy(), ch.last.copy(), ch.t_dep.copy(), ch.load0.copy())
-    changed = policy._ruin_recreate(ch, deadline=float("inf"))
+    changed = policy._ruin_recreate(ch, float("inf"), policy.params.reopt_iterations)
     after = policy._total(ch, range(3))
     after_nodes = sorted(int(x) for a in range(3) for x in ch.seqs[a, : ch.n_seq[a]] if x != 0)
     assert after_nodes == before_nodes  # every pending request is still planned, exactly once
@@ -337,8 +337,8 @@ def test_ruin_recreate_conserves_nodes_and_never_worsens(solomon):
 
 def test_ruin_recreate_is_deterministic(solomon):
     (p1, c1), (p2, c2) = _chain_state(solomon), _chain_state(solomon)
-    p1._ruin_recreate(c1, deadline=float("inf"))
-    p2._ruin_recreate(c2, deadline=float("inf"))
+    p1._ruin_recreate(c1, float("inf"), p1.params.reopt_iterations)
+    p2._ruin_recreate(c2, float("inf"), p2.params.reopt_iterations)
     assert np.array_equal(c1.seqs, c2.seqs) and np.array_equal(c1.n_seq, c2.n_seq)
 
 

@@ -181,7 +181,6 @@ def test_fixed_fleet_phase_keeps_plans_feasible_and_reproducible():
     assert phases > 0  # the phase logic was exercised
 
 
-
 def test_amr_decrease_backoff_spaces_fruitless_attempts():
     """Why: on single-trip plans of few AMRs an AMR decrease that leaves the best fleet unchanged doubles the wait
     to the next attempt, so a fleet that cannot shrink stops disrupting the distance search; without the backoff,

@@ -35,6 +35,7 @@ from hospital_or.dynamic.params import DynamicParams
 from hospital_or.problem import Problem, Request, StochasticModel
 from hospital_or.report import Report
 from hospital_or.solution import AMRPlan, Solution, Trip
+from hospital_or.solve import initial_trips
 from solvers.tabu import TabuParams, tabu_search
 
 __all__ = [
@@ -137,11 +138,7 @@ def _tabu_plan(problem: Problem, rng: np.random.Generator, iterations: int, time
     arrays = problem.to_arrays()
     params = TabuParams(max_iterations=iterations, max_no_improve=max(1, min(1000, iterations)),
                         time_limit=time_limit)
-    start = None
-    if initial is not None:
-        index = problem.node_index
-        start = [[index[v] for v in trip.visits] for plan in initial.amrs for trip in plan.trips if trip.visits]
-    result = tabu_search(arrays, rng, params, initial=start)
+    result = tabu_search(arrays, rng, params, initial=initial_trips(problem, initial))
     if result.best is None:
         raise RuntimeError(f"{problem.name}: the tabu search found no feasible plan")
     solution = Solution.from_index_routes(problem, result.best.amrs)

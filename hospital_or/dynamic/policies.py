@@ -293,12 +293,9 @@ class InsertionPolicy(BasePolicy):
         self.reopt_times.append(time.perf_counter() - tic)
         return changed
 
-    def _ruin_recreate(self, ch: _Chains, deadline: float, iterations: int | None = None) -> set[int]:
-        """``iterations`` (default ``params.reopt_iterations``) ruin-and-recreate steps over the pending parts (see
-        :class:`RulesReoptPolicy`); a step is kept when the total cost falls without adding violation. Returns the
-        AMRs whose chains changed."""
-        if iterations is None:
-            iterations = self.params.reopt_iterations
+    def _ruin_recreate(self, ch: _Chains, deadline: float, iterations: int) -> set[int]:
+        """``iterations`` ruin-and-recreate steps over the pending parts (see :class:`RulesReoptPolicy`); a step is
+        kept when the total cost falls without adding violation. Returns the AMRs whose chains changed."""
         changed: set[int] = set()
         allow = np.zeros_like(ch.allow_new)
         usable = ~ch.idle
@@ -784,7 +781,7 @@ class RulesReoptPolicy(RulesPolicy):
             self._next = state.time + interval
         tic = time.perf_counter()
         deadline = tic + self.params.reopt_seconds
-        changed = self._ruin_recreate(ch, deadline)
+        changed = self._ruin_recreate(ch, deadline, self.params.reopt_iterations)
         changed |= self._relocate_descent(ch, deadline)
         self.reopt_times.append(time.perf_counter() - tic)
         return changed
