@@ -9,18 +9,26 @@ import itertools
 import numpy as np
 import pytest
 from _engine_helpers import random_problem, random_trips
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from hospital_or.checker import check
+from hospital_or.exceptions import InvalidProblemError
 from hospital_or.io import read_instance
 from hospital_or.solve import solve
 from solvers.engine.assignment import TripSimulator
+from solvers.engine.kernels import N_S, _start, _visit
 from solvers.engine.neighbours import granular_neighbours
 from solvers.engine.search import OP_STATION
 from solvers.engine.state import RoutingEngine
 from solvers.route_elimination import (
+    _N_X,
     MAX_EJECTED,
     OUT_LEN,
     RouteEliminator,
+    _finish_seq,
+    _suffix_check,
+    _suffix_table,
     best_insertion_ejection,
     fleet_lower_bound,
     is_metric,
@@ -139,6 +147,37 @@ def test_insertion_ejection_matches_brute_force(seed):
     rest = [x for x in [*trip[:p], v, *trip[p:]] if x not in ejected]
     assert _trip_violation(sim, rest) <= 1e-9
     assert sum(pen[x] for x in ejected) == pytest.approx(ps)
+
+
+@given(seed=st.integers(0, 10_000), battery=st.floats(75.0, 200.0), drop=st.lists(st.booleans(), max_size=12))
+def test_suffix_check_equals_the_walk(seed, battery, drop):
+    """Why: the insertion-ejection decides feasibility from the O(1) suffix table; on trips with charging stations
+    (binding batteries, recharge time depending on the charge on arrival) and any kept prefix it must give the
+    violation and distance of the visit-by-visit walk (the engine's own step)."""
+    rng = np.random.default_rng(seed)
+    problem = random_problem(seed % 97, n=8, battery=True)
+    try:
+        problem = problem.replace(fleet=dataclasses.replace(problem.fleet, battery_capacity=battery))
+    except InvalidProblemError:
+        assume(False)  # a battery too small for some request
+    eng = RoutingEngine(problem.to_arrays(), n_routes=2)
+    trip = random_trips(problem, rng, n_trips=1, station_share=0.7)[0]
+    seq = np.asarray(trip + [0] * 4, dtype=np.int64)
+    m = len(trip)
+    tab = np.empty((seq.shape[0] + 1, _N_X))
+    _suffix_table(seq, m, tab, eng.D, eng.T, eng.E, eng.node, eng.par)
+    pre = np.empty(N_S)
+    walk = np.empty(N_S)
+    for j in range(m + 1):
+        # the prefix keeps the visits before j that ``drop`` does not leave out
+        _start(pre, eng.par)
+        for i in range(j):
+            if i >= len(drop) or not drop[i]:
+                _visit(pre, seq[i], False, eng.D, eng.T, eng.TV, eng.E, eng.node, eng.par)
+        viol, dist = _suffix_check(pre, j, seq, m, tab, eng.D, eng.T, eng.E, eng.par)
+        viol_walk, dist_walk = _finish_seq(pre, walk, seq, j, m, eng.D, eng.T, eng.TV, eng.E, eng.node, eng.par)
+        assert viol == pytest.approx(viol_walk, rel=1e-9, abs=1e-7)
+        assert dist == pytest.approx(dist_walk, rel=1e-12, abs=1e-9)
 
 
 def _ejection_variants(trip: list[int], v: int, stations: np.ndarray):

@@ -259,6 +259,27 @@ class RoutingEngine:
         """The visits of every trip slot (empty lists for unused slots)."""
         return [self.trip(r) for r in range(self.n_routes)]
 
+    def set_trip(self, r: int, visits: list[int]) -> None:
+        """Replace the visits of trip slot ``r`` (node indices without depots)."""
+        if len(visits) + 2 > self.max_len:
+            raise ValueError("trip too long for the engine's buffers")
+        self.routes[r, 1 : len(visits) + 1] = visits
+        self.rlen[r] = len(visits)
+        self._update(r)
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the trip rows and lengths, for :meth:`restore` (cheaper than :meth:`trips_by_slot`)."""
+        return self.routes.copy(), self.rlen.copy()
+
+    def restore(self, snap: tuple[np.ndarray, np.ndarray]) -> None:
+        """Return to a :meth:`snapshot`, rebuilding only the trip slots whose rows differ."""
+        routes, rlen = snap
+        changed = (rlen != self.rlen) | np.any(routes != self.routes, axis=1)
+        for r in np.flatnonzero(changed):
+            self.routes[r] = routes[r]
+            self.rlen[r] = rlen[r]
+            self._update(int(r))
+
     def load_slots(self, trips: list[list[int]]) -> None:
         """Load trips slot by slot (``len(trips) == n_routes``), rebuilding only slots that changed."""
         for r, t in enumerate(trips):
