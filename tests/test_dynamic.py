@@ -17,7 +17,7 @@ from hospital_or.simulation.policy import POLICIES
 from hospital_or.solution import Solution
 from solvers.insertion import ChainEvaluator
 
-FAST = DynamicParams(stage1_iterations=20, hindsight_iterations=20, safety_stock=1)
+FAST = DynamicParams(stage1_iterations=20, hindsight_iterations=20, safety_stock=1, safety_check_scenarios=0)
 
 
 @pytest.fixture(scope="module")
@@ -655,12 +655,12 @@ def test_morning_fleet_check_buys_one_spare_less_when_a_sample_needs_fewer_amrs(
     from hospital_or.dynamic.model import StagePlan
 
     plan = StagePlan(Solution(()), 11, 0.0, 0.0, 0, check_fleets=(12, 10, 11))
-    on = DynamicParams(safety_check_scenarios=5)
+    on = DynamicParams(safety_stock=1, safety_check_scenarios=5, safety_check_rule="below")
     assert plan.safety_stock(on.replace(safety_stock=2)) == 1
     assert plan.safety_stock(on.replace(safety_stock=0)) == 0
-    assert plan.safety_stock(DynamicParams(safety_stock=2)) == 2  # off by default
+    assert plan.safety_stock(on.replace(safety_stock=2, safety_check_scenarios=0)) == 2  # no check: s itself
     assert StagePlan(Solution(()), 10, 0.0, 0.0, 0, check_fleets=(10, 11)).safety_stock(on) == 1
-    params = FAST.replace(safety_check_scenarios=3)
+    params = FAST.replace(safety_check_scenarios=3, safety_check_rule="below")
     model = dynamic_problem(solomon, params, np.random.default_rng(4))
     stage1 = stage1_plan(model, params, np.random.default_rng(4))
     assert len(stage1.check_fleets) == 3 and min(stage1.check_fleets) >= 1
@@ -672,6 +672,44 @@ def test_morning_fleet_check_buys_one_spare_less_when_a_sample_needs_fewer_amrs(
     _assert_conserved(res)
     with pytest.raises(ValueError):
         DynamicParams(safety_check_scenarios=-1)
+
+
+def test_morning_fleet_check_rules(solomon):
+    """``safety_check_rule``: ``"agree"`` buys one spare less only when every check sample needs exactly ``m1``
+    AMRs; ``"above"`` (the default, with s = 0 and 5 samples) one more when a check sample needs more than ``m1``;
+    ``"max"`` as many more as the largest check sample needs beyond ``m1``. A run buys ``m1`` plus the adjusted
+    ``s``."""
+    from hospital_or.dynamic.model import StagePlan
+
+    def plan(m1, *fleets):
+        return StagePlan(Solution(()), m1, 0.0, 0.0, 0, check_fleets=fleets)
+
+    agree = DynamicParams(safety_stock=1, safety_check_scenarios=3, safety_check_rule="agree")
+    assert agree.replace(safety_check_scenarios=0).safety_check_rule == "agree"
+    assert plan(11, 11, 11, 11).safety_stock(agree) == 0
+    assert plan(11, 11, 12, 11).safety_stock(agree) == 1
+    assert plan(11, 10, 11, 11).safety_stock(agree) == 1
+    assert plan(11, 11, 11).safety_stock(agree.replace(safety_stock=0)) == 0
+    assert plan(11, 11, 11).safety_stock(agree.replace(safety_stock=2)) == 1
+    assert plan(11, 11, 11).safety_stock(agree.replace(safety_check_scenarios=0)) == 1  # no check: s itself
+    top = agree.replace(safety_check_rule="max", safety_stock=0)
+    assert plan(11, 10, 11, 11).safety_stock(top) == 0
+    assert plan(11, 12, 10, 13).safety_stock(top) == 2
+    assert plan(11, 12).safety_stock(top.replace(safety_stock=1)) == 2
+    default = DynamicParams()
+    assert (default.safety_stock, default.safety_check_scenarios, default.safety_check_rule) == (0, 5, "above")
+    assert plan(11, 10, 11, 11, 9, 11).safety_stock(default) == 0
+    assert plan(11, 10, 11, 13, 9, 12).safety_stock(default) == 1  # one spare at most
+    assert plan(11, 12).safety_stock(default.replace(safety_stock=1)) == 2
+    assert plan(11, 12).safety_stock(default.replace(safety_check_scenarios=0)) == 0
+    params = FAST.replace(safety_check_scenarios=2, safety_check_rule="max", safety_stock=0)
+    model = dynamic_problem(solomon, params, np.random.default_rng(4))
+    stage1 = stage1_plan(model, params, np.random.default_rng(4))
+    res = run_dynamic(solomon, "rules", seed=4, params=params, stage1=stage1, hindsight=False)
+    assert res.fleet == max(stage1.amrs, *stage1.check_fleets)
+    _assert_conserved(res)
+    with pytest.raises(ValueError, match="safety_check_rule"):
+        DynamicParams(safety_check_rule="median")
 
 
 @pytest.mark.parametrize("routes", ["known", "polish"])

@@ -48,7 +48,8 @@ def register(cli: click.Group) -> None:
     @click.argument("instance", type=click.Path(exists=True, dir_okay=False))
     @click.option("--policy", type=click.Choice(POLICY_NAMES), default="rules", show_default=True)
     @click.option("--safety-stock", "safety_stock", type=click.IntRange(0), default=None,
-                  help="Spare AMRs s beyond the stage-1 fleet (default: the parameter file's, else 4).")
+                  help="Spare AMRs s beyond the stage-1 fleet, before the morning fleet check "
+                       "(safety_check_rule) adjusts it (default: the parameter file's, else 0).")
     @click.option("--reservation", default=None, help="Thresholds r_1,r_2,r_3, e.g. 0,1,1.")
     @click.option("--seed", type=int, default=0, show_default=True)
     @click.option("--params", "params_path", type=click.Path(exists=True, dir_okay=False), default=None,

@@ -123,12 +123,32 @@ class StagePlan:
     check_fleets: tuple[int, ...] = ()
 
     def safety_stock(self, params: DynamicParams) -> int:
-        """Spare AMRs to buy beyond ``amrs``: ``params.safety_stock``, one less (at least 0) when one of the check
-        samples needs fewer AMRs than ``amrs`` (the plan already covers more than a typical day)."""
+        """Spare AMRs to buy beyond ``amrs``: ``params.safety_stock`` adjusted by the morning check
+        (``params.safety_check_rule``, applied only with ``safety_check_scenarios > 0`` and check fleets):
+
+        - ``"below"``: one less (at least 0) when one of the check samples needs fewer AMRs than ``amrs`` (the plan
+          already covers more than a typical day);
+        - ``"agree"``: one less (at least 0) when every check sample needs exactly ``amrs`` AMRs (the forecast is
+          certain: the spare is bought only where the samples disagree);
+        - ``"above"``: one more when one of the check samples needs more AMRs than ``amrs`` (the spare is bought
+          only where a sample says the plan may be short);
+        - ``"max"``: as many more as the largest check sample needs beyond ``amrs`` (the fleet covers every sample,
+          plus ``s``).
+        """
         s = params.safety_stock
-        if params.safety_check_scenarios > 0 and self.check_fleets and min(self.check_fleets) < self.amrs:
-            s = max(0, s - 1)
-        return s
+        fleets = self.check_fleets
+        if params.safety_check_scenarios <= 0 or not fleets:
+            return s
+        rule = params.safety_check_rule
+        if rule == "below":
+            return max(0, s - 1) if min(fleets) < self.amrs else s
+        if rule == "agree":
+            return max(0, s - 1) if all(f == self.amrs for f in fleets) else s
+        if rule == "above":
+            return s + 1 if max(fleets) > self.amrs else s
+        if rule == "max":
+            return s + max(0, max(fleets) - self.amrs)
+        raise ValueError(f"safety_check_rule {rule!r} not understood (below, agree, above, max)")
 
 
 def _tabu_plan(problem: Problem, rng: np.random.Generator, iterations: int, time_limit: float | None,

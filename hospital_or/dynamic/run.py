@@ -225,7 +225,7 @@ def run_dynamic(
     plan = stage1 if stage1 is not None else stage1_plan(model, params, rng)
     timing["stage1"] = time.perf_counter() - tic
     prior_solution = plan.solution
-    spare = plan.safety_stock(params)  # s: params.safety_stock, one less when the morning check finds it over-covered
+    spare = plan.safety_stock(params)  # s: params.safety_stock, adjusted by the morning fleet check (safety_check_rule)
     run_params = params.replace(safety_stock=spare)  # the reservation thresholds are clipped to the s bought
     if fleet is None:
         fleet = max(1, plan.amrs + spare)  # M = m1 + s (at least one AMR is purchased)
