@@ -35,7 +35,10 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # cost 7,294 vs greedy 7,641 | 7,597 vs 7,810; stage 1 4.3 -> 10.1 s per file
                                      # for the 5 extra samples, decision times unchanged). "above" was picked after
                                      # both seeds were seen (over "max", pre-set, which differs on one file per seed
-                                     # where a sample needed m1 + 2 and two spares cost more than they saved)
+                                     # where a sample needed m1 + 2 and two spares cost more than they saved).
+                                     # Seed 3 (12 files, run after the choice): default 14.8 / 18.7 / 13.9, rules
+                                     # 7,630 vs greedy 7,875; s = 1 without check 14.6 / 14.3 / 14.8, rules 7,610
+                                     # dearer than greedy 7,584
     max_trips = 0                    # trips per AMR and day (0 = the instance's value; Solomon files: 1)
     reservation = [0, 1, 1]          # r_p: an idle AMR takes a priority-p request only if more than r_p are idle
     repair = true                    # after every accepted request, and before any denial, a relocate descent over
