@@ -285,8 +285,4 @@ class RoutingEngine:
         for r, t in enumerate(trips):
             if len(t) == self.rlen[r] and all(self.routes[r, 1 : len(t) + 1] == t):
                 continue
-            if len(t) + 2 > self.max_len:
-                raise ValueError("trip too long for the engine's buffers")
-            self.routes[r, 1 : len(t) + 1] = t
-            self.rlen[r] = len(t)
-            self._update(r)
+            self.set_trip(r, t)
