@@ -761,6 +761,65 @@ class RouteEliminator:
         k = max(range(len(pool)), key=lambda i: (self.pen[pool[i]], i))
         return pool.pop(k)
 
+    def _step(self, pool: list[int], perturb: bool = True) -> None:
+        """One pop: feasible insertion, else squeeze, else insertion-ejection (then the perturbation)."""
+        self.stats.pops += 1
+        v = self._pop(pool)
+        if self._feasible_insert(v):
+            self.in_pool[v] = False
+            self.stats.feasible_insertions += 1
+            return
+        if self._squeeze(v):
+            self.stats.squeezes += 1
+            return
+        self.pen[v] += 1.0
+        ejected = self._insert_eject(v)
+        if self.in_pool[v]:
+            pool.insert(0, v)
+        else:
+            self.stats.ejections += 1
+            pool.extend(ejected)
+        if perturb:
+            self._perturb()
+
+    def reinsert(self, requests: list[int], max_pops: int) -> bool:
+        """Take ``requests`` out of their trips and put them back with the pool machinery (no trip may open).
+
+        A large-neighbourhood step that keeps the fleet: feasible insertion, squeeze and insertion-ejection as in
+        an elimination attempt, without the random perturbation (the step should change the solution only where
+        the requests went). True when every request is back and all trips are feasible; otherwise the solution is
+        restored and False is returned.
+        """
+        eng = self.eng
+        if not eng.is_feasible():
+            return False
+        snap = eng.snapshot()
+        self.pen[:] = 1.0
+        pool = []
+        for x in requests:
+            if eng.node_route[x] >= 0:
+                self._take_out(int(x))
+                pool.append(int(x))
+        self.rng.shuffle(pool)
+        for _ in range(max_pops):
+            if not pool:
+                break
+            self._step(pool, perturb=False)
+        ok = not pool and eng.is_feasible()
+        self.in_pool[:] = False
+        if not ok:
+            eng.restore(snap)
+            return False
+        self._drop_station_only_trips()
+        return True
+
+    def _drop_station_only_trips(self) -> None:
+        """A trip left with charging stations only is no trip: empty its slot."""
+        eng = self.eng
+        slots = eng.trips_by_slot()
+        if any(t and max(t) > eng.n_requests and min(t) > eng.n_requests for t in slots):
+            eng.load_slots([t if any(x <= eng.n_requests for x in t) else [] for t in slots])
+
     def delete_route(self, done: Callable[[], bool], max_pops: int | None = None) -> bool:
         """Try to remove one trip; True on success (one trip fewer, all feasible), else the solution is restored.
 
@@ -788,32 +847,13 @@ class RouteEliminator:
                 attempt_pops = 0
             pops += 1
             attempt_pops += 1
-            self.stats.pops += 1
-            v = self._pop(pool)
-            if self._feasible_insert(v):
-                self.in_pool[v] = False
-                self.stats.feasible_insertions += 1
-                continue
-            if self._squeeze(v):
-                self.stats.squeezes += 1
-                continue
-            self.pen[v] += 1.0
-            ejected = self._insert_eject(v)
-            if self.in_pool[v]:
-                pool.insert(0, v)
-            else:
-                self.stats.ejections += 1
-                pool.extend(ejected)
-            self._perturb()
+            self._step(pool)
         self.in_pool[:] = False
         if not eng.is_feasible():  # defensive: every step keeps the trips feasible
             eng.load_slots(saved)
             eng.dirty[:] = True
             return False
-        # a trip left with charging stations only is no trip
-        slots = eng.trips_by_slot()
-        if any(t and max(t) > eng.n_requests and min(t) > eng.n_requests for t in slots):
-            eng.load_slots([t if any(x <= eng.n_requests for x in t) else [] for t in slots])
+        self._drop_station_only_trips()
         eng.dirty[:] = True
         self.stats.removed += 1
         return True

@@ -333,3 +333,76 @@ def test_vns_route_elimination_on_evrptw_is_checker_feasible(shared_dir, name):
     assert report.feasible, [v.detail for v in report.violations]
     c = solve(problem, MaxIterations(20), seed=1, params=old)
     assert a.vehicles <= c.vehicles
+
+
+@pytest.mark.parametrize("battery", [False, True])
+def test_reinsert_keeps_every_request_and_the_fleet(battery):
+    """Why: the polish's large-neighbourhood step takes requests out and puts them back with the pool machinery;
+    it must never open a trip, must leave every request exactly once and every trip feasible (exact simulation)
+    when it succeeds, and must give back exactly the plan it started from when it fails."""
+    successes = failures = 0
+    for seed in range(4):
+        eng, neigh = _one_request_per_trip(seed, battery)
+        sim = TripSimulator(eng.arrays, eng.node)
+        elim = RouteEliminator(eng, neigh, np.random.default_rng(seed), perturb_moves=20)
+        while elim.delete_route(lambda: False, max_pops=100):
+            pass
+        rng = np.random.default_rng(seed)
+        for _ in range(10):
+            start = eng.trips_by_slot()
+            fleet = int((eng.rlen > 0).sum())
+            requests = [int(x) for x in rng.choice(np.arange(1, 9), size=3, replace=False)]
+            if elim.reinsert(requests, max_pops=3 if _ % 2 else 50):
+                successes += 1
+                assert int((eng.rlen > 0).sum()) <= fleet
+                assert all(_trip_violation(sim, t) <= 1e-6 for t in eng.trips())
+            else:
+                failures += 1
+                assert eng.trips_by_slot() == start
+            assert _requests(eng) == list(range(1, 9))
+            assert eng.is_feasible()
+            assert eng.recompute_cost() == pytest.approx(eng.penalised_cost())
+            assert not elim.in_pool.any()
+    assert successes > 0
+
+
+def test_polish_keeps_feasible_plans_and_improves():
+    """Why: the fixed-fleet polish runs on the best plan whenever the VNS stalls; it only keeps shorter feasible
+    plans, so the best plan must stay checker-feasible and reproducible with a never-increasing best cost, and on
+    these problems some polish step must actually shorten a plan (else the step is dead code)."""
+    on = VNSParams(re_max_pops=100, polish_stall=5, polish_steps=20)
+    runs = improved = 0
+    for seed in range(4):
+        problem = random_problem(seed + 40, n=10, battery=True)
+        a = solve(problem, MaxIterations(60), seed=seed, params=on)
+        b = solve(problem, MaxIterations(60), seed=seed, params=on)
+        assert a.best is not None and a.best == b.best and a.stats == b.stats
+        report = check(problem, a.best)
+        assert report.feasible, [v.detail for v in report.violations]
+        best = a.stats.data["best_cost"]
+        assert all(x >= y - 1e-9 for x, y in itertools.pairwise(best))
+        res = vns(problem.to_arrays(), MaxIterations(60), np.random.default_rng(seed), on)
+        assert res.best.cost == pytest.approx(a.cost)
+        runs += res.polish_runs
+        improved += res.polish_improved
+    assert runs > 0 and improved > 0
+
+
+def test_restart_after_an_infeasible_stretch():
+    """Why: with ``restart_infeasible`` the VNS goes back to the best plan after that many iterations stuck on
+    infeasible solutions with as many trips as the best plan; the restarts must happen (else the option is dead
+    code), never without the option, and the best plan must stay checker-feasible and reproducible."""
+    restarts = 0
+    for seed in range(3):
+        problem = random_problem(seed + 50, n=10, battery=True)
+        arrays = problem.to_arrays()
+        on = VNSParams(re_max_pops=50, restart_infeasible=1, polish_stall=0, penalty_init=0.5)
+        res = vns(arrays, MaxIterations(60), np.random.default_rng(seed), on)
+        restarts += res.restarts
+        off = vns(arrays, MaxIterations(60), np.random.default_rng(seed), dataclasses.replace(on, restart_infeasible=0))
+        assert off.restarts == 0
+        a = solve(problem, MaxIterations(60), seed=seed, params=on)
+        assert a.best is not None and a.cost == pytest.approx(res.best.cost)
+        report = check(problem, a.best)
+        assert report.feasible, [v.detail for v in report.violations]
+    assert restarts > 0
