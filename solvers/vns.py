@@ -186,8 +186,9 @@ class VNSParams(TomlParams, section="vns"):
         sample with the worst gaps and the fleet misses: mean gap at the BKS fleet 2.49 -> 0.85 % over the 14 at
         the BKS fleet, every one shorter or equal (rc205_21 11.94 -> -0.28 %, rc208_21 4.62 -> 1.42 %, r103_21
         -2.08 -> -2.45 %; in other runs without polish r103_21 stayed on the route elimination's 11.6 % plan),
-        fleets unchanged; Solomon, all 56 at 10 s: mean gap 1.77 -> 1.19 %, BKS fleets 55 -> 54 (R112 10/9, a
-        fleet that flips between runs).
+        fleets unchanged; all 56 at 60 s (the sample above plus the other 36): seed 0 0.93 -> 0.36 % (BKS fleets
+        50 -> 50), seed 1 1.09 -> 0.25 % (51 -> 52; rc2 3.13 -> 0.77 %); Solomon, all 56 at 10 s: mean gap 1.77 ->
+        1.19 %, BKS fleets 55 -> 54 (R112 10/9, a fleet that flips between runs).
     set_partitioning
         Single-trip problems: every trip of every feasible solution met enters a pool (:mod:`solvers.set_partitioning`,
         the cheapest trip per set of requests), and a set-partitioning MIP (HiGHS) recombines the pool's trips
