@@ -403,12 +403,15 @@ def polish_burst(search: _Search, elim: RouteEliminator, consider, done) -> int:
     eng = search.engine
     rng = search.rng
     n = eng.n_requests
+    if not eng.is_feasible():
+        return 0
     weights = eng.weights
     eng.set_weights(*(max(w, 1e4) for w in weights))
     improved = 0
-    size = max(1, min(p.polish_remove, n))
+    size = min(p.polish_remove, n)
     for _ in range(p.polish_steps):
-        if not eng.is_feasible() or done():
+        # every step ends on a feasible plan: the kept one, or the one before it (restored)
+        if done():
             break
         before = eng.snapshot()
         cost = eng.penalised_cost()
