@@ -128,9 +128,13 @@ class VNSParams(TomlParams, section="vns"):
         elimination (Nagata & Braysy 2009, :mod:`solvers.route_elimination`): repeatedly remove a trip and empty
         its ejection pool with feasible insertion, squeeze and insertion-ejection, until the capacity lower
         bound on the fleet is reached or the share of the stopping criterion's budget is used; then the VNS
-        minimises the distance. ``0`` switches it off. Default 0.15: on E-VRPTW large (8-instance sample, 30 s)
-        0.3 and 0.15 gave the same fleets (r101_21 19 -> 18 AMRs) and 0.15 left the VNS more iterations for the
-        distance.
+        minimises the distance. ``0`` switches it off. Default 0.3. With the attempt restarts of
+        ``re_attempt_pops`` (the old default 150) 0.15 and 0.3 gave the same fleets (E-VRPTW large, 8-instance
+        sample, 30 s). Without them the phase reaches tighter fleets but needs longer: alone (95 % of 60 s) it
+        reached the BKS fleet of c108_21, r106_21, r109_21 and r110_21 after 5-13 s and of c103_21 after 36 s;
+        at 60 s with the VNS, 0.15 gave the BKS fleet on 3 of the 6 instances that missed it and 0.3 on 5.
+        All 56 E-VRPTW large at 60 s with both changes: BKS fleet on 54 of 56 on seed 0 and on seed 1 (was 50 and
+        52; rc102_21 14 AMRs, one below the BKS; r105_21 15/14), mean gap at the BKS fleet 0.43 % and 0.55 %.
     re_max_pops
         Cap on the ejection-pool pops of the route-elimination phase while the stopping criterion cannot measure
         the phase's progress (an iteration limit counts VNS iterations only, so its share stays where the phase
@@ -147,7 +151,10 @@ class VNSParams(TomlParams, section="vns"):
         charging stop blocks a request can take it (problems with stations only).
     re_attempt_pops
         Problems with stations: an attempt whose pool is not empty after this many pops restores the solution and
-        starts again on another random trip (``0``: never).
+        starts again on another random trip (``0``: never, the default). A restart also resets the ejection
+        counters, and these need thousands of pops to steer the insertion-ejection: with 150 the phase alone (95 %
+        of 60 s, seed 0) stayed one AMR above the BKS fleet on c108_21, r105_21 and r109_21 (90 restarts each);
+        with 0 it reached the BKS fleet on all three (c108_21 after 1,741 pops).
     re_pop_order
         Order in which requests leave the ejection pool: ``"lifo"`` (Nagata & Braysy) or ``"penalty"`` (largest
         ejection counter first).
@@ -231,13 +238,13 @@ class VNSParams(TomlParams, section="vns"):
     fleet_phase: int = 0
     fleet_penalty: float = 1e6
     station_relocate: str = "off"
-    route_elimination: float = 0.15
+    route_elimination: float = 0.3
     re_max_pops: int = 2000
     re_ejections: int = 3
     re_perturb: int = 100
     re_squeeze_weight: float = 1e4
     re_eject_stations: bool = True
-    re_attempt_pops: int = 150
+    re_attempt_pops: int = 0
     re_pop_order: str = "lifo"
     re_fixed_fleet: bool = False
     re_restart: int = 100
