@@ -131,7 +131,7 @@ class VNSParams(TomlParams, section="vns"):
         minimises the distance. ``0`` switches it off. Default 0.3. With the attempt restarts of
         ``re_attempt_pops`` (the old default 150) 0.15 and 0.3 gave the same fleets (E-VRPTW large, 8-instance
         sample, 30 s). Without them the phase reaches tighter fleets but needs longer: alone (95 % of 60 s) it
-        reached the BKS fleet of c108_21, r106_21, r109_21 and r110_21 after 5-13 s and of c103_21 after 36 s;
+        reached the BKS fleet of c108_21, r106_21, r109_21 and r110_21 after 5-16 s and of c103_21 after 36 s;
         at 60 s with the VNS, 0.15 gave the BKS fleet on 3 of the 6 instances that missed it and 0.3 on 5.
         All 56 E-VRPTW large at 60 s with both changes: BKS fleet on 54 of 56 on seed 0 and on seed 1 (was 50 and
         52; rc102_21 14 AMRs, one below the BKS; r105_21 15/14), mean gap at the BKS fleet 0.43 % and 0.55 %.
@@ -153,7 +153,7 @@ class VNSParams(TomlParams, section="vns"):
         Problems with stations: an attempt whose pool is not empty after this many pops restores the solution and
         starts again on another random trip (``0``: never, the default). A restart also resets the ejection
         counters, and these need thousands of pops to steer the insertion-ejection: with 150 the phase alone (95 %
-        of 60 s, seed 0) stayed one AMR above the BKS fleet on c108_21, r105_21 and r109_21 (90 restarts each);
+        of 60 s, seed 0) stayed one AMR above the BKS fleet on c108_21, r105_21 and r109_21 (71-92 restarts);
         with 0 it reached the BKS fleet on all three (c108_21 after 1,741 pops).
     re_pop_order
         Order in which requests leave the ejection pool: ``"lifo"`` (Nagata & Braysy) or ``"penalty"`` (largest
