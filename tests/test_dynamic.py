@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -10,7 +11,13 @@ import pytest
 
 from hospital_or.checker import check
 from hospital_or.dynamic import DynamicParams, GreedyPolicy, RulesPolicy, run_dynamic
-from hospital_or.dynamic.model import dynamic_problem, forecast_requests, known_requests, stage1_plan
+from hospital_or.dynamic.model import (
+    _forecast_plan,
+    dynamic_problem,
+    forecast_requests,
+    known_requests,
+    stage1_plan,
+)
 from hospital_or.io import read_instance
 from hospital_or.paths import PACKAGE_INSTANCES
 from hospital_or.simulation.policy import POLICIES
@@ -430,7 +437,8 @@ def test_forecast_requests_bootstrap_the_known_demand(solomon):
     model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
     known = {r.id: r for r in known_requests(model).requests}
     later = model.n_requests - len(known)
-    ghosts = forecast_requests(model, DynamicParams(forecast_scale=0.5), np.random.default_rng(3))
+    copy = DynamicParams(forecast_scale=0.5, forecast_priority=0)
+    ghosts = forecast_requests(model, copy, np.random.default_rng(3))
     assert len(ghosts) == round(0.5 * later) > 0
     assert len({g.id for g in ghosts}) == len(ghosts) and not {g.id for g in ghosts} & set(known)
     windows = {(k.ready, k.due) for k in known.values()}
@@ -441,8 +449,14 @@ def test_forecast_requests_bootstrap_the_known_demand(solomon):
     # windows come from neighbours: exact twins of a known request are the exception, not the rule
     twins = sum(any((g.x, g.y, g.ready, g.due) == (k.x, k.y, k.ready, k.due) for k in known.values()) for g in ghosts)
     assert twins < len(ghosts) / 2
-    again = forecast_requests(model, DynamicParams(forecast_scale=0.5), np.random.default_rng(3))
+    again = forecast_requests(model, copy, np.random.default_rng(3))
     assert again == ghosts
+    # forecast_priority (default 3): the same sample, every forecast request routine (lateness priced at w_3)
+    routine = forecast_requests(model, DynamicParams(forecast_scale=0.5), np.random.default_rng(3))
+    assert [dataclasses.replace(g, priority=3) for g in ghosts] == list(routine)
+    assert {g.priority for g in ghosts} != {3}  # the copies keep the known requests' mixed priorities
+    with pytest.raises(ValueError, match="forecast_priority"):
+        DynamicParams(forecast_priority=4)
     assert forecast_requests(model, DynamicParams(forecast="none"), np.random.default_rng(3)) == ()
 
 
@@ -624,9 +638,9 @@ def test_forecast_scenarios_keep_the_median_fleet(solomon):
     model = dynamic_problem(solomon, params, np.random.default_rng(1))
     known = known_requests(model)
     chosen = stage1_plan(model, params, np.random.default_rng(8))
-    # the same three scenarios, one at a time, from the streams stage1_plan spawns
-    single = params.replace(forecast_scenarios=1)
-    plans = [stage1_plan(model, single, stream) for stream in np.random.default_rng(8).spawn(3)]
+    # the same three scenarios, one at a time, from the streams stage1_plan spawns (after the routing's own stream)
+    _, sizing = np.random.default_rng(8).spawn(2)
+    plans = [_forecast_plan(model, known, params, stream) for stream in sizing.spawn(3)]
     fleets = sorted(p.amrs for p in plans)
     assert fleets[0] < fleets[2]  # the scenarios disagree (seed chosen so), so the median rule is exercised
     assert chosen.amrs == fleets[1]
@@ -717,8 +731,6 @@ def test_stage1_routes_replan_the_known_requests_on_the_forecast_fleet(solomon, 
     """``stage1_routes``: the forecast plan still sizes the fleet ``m1``; the known requests are then routed again on
     at most ``m1`` AMRs with the purchase sunk (fixed cost 0), which costs no more distance and lateness than the
     forecast plan's routes of them (``polish`` starts from those routes, ``known`` from a new construction)."""
-    import dataclasses
-
     params = DynamicParams(stage1_iterations=60, stage1_routes="forecast")
     model = dynamic_problem(solomon, params, np.random.default_rng(1))
     known = known_requests(model)
@@ -764,3 +776,19 @@ def test_repair_ruin_improves_the_pending_parts(solomon):
     _assert_conserved(res)
     with pytest.raises(ValueError, match="repair_ruin"):
         DynamicParams(repair_ruin=-1)
+
+
+def test_known_routing_has_its_own_stream(solomon):
+    """The routing of the known requests (``stage1_routes = "known"``) draws from its own stream: a setting that
+    only changes how the forecast samples draw (here the forecast volume) leaves the routes alone when ``m1`` is
+    the same, and a different seed moves them (common random numbers across settings)."""
+    params = DynamicParams(stage1_iterations=60, safety_check_scenarios=0)
+    model = dynamic_problem(solomon, params, np.random.default_rng(1))
+    base = stage1_plan(model, params, np.random.default_rng(2))
+    for scale in (0.8, 1.2):  # fewer or more forecast draws (with one stream both move these routes)
+        other_volume = stage1_plan(model, params.replace(forecast_scale=scale), np.random.default_rng(2))
+        assert other_volume.amrs == base.amrs
+        assert other_volume.solution == base.solution
+    other = stage1_plan(model, params, np.random.default_rng(3))
+    assert other.amrs != base.amrs or other.solution != base.solution
+

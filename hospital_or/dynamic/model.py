@@ -199,7 +199,9 @@ def forecast_requests(problem: Problem, params: DynamicParams, rng: np.random.Ge
             arrival, back = problem.earliest_arrival_and_return(int(at[k]), other.ready, base.service)
             if other.due >= arrival and back <= problem.depot.horizon:
                 ready, due = other.ready, other.due
-        ghosts.append(dataclasses.replace(base, id=f"{FORECAST_PREFIX}{i}", reveal=0.0, ready=ready, due=due))
+        priority = params.forecast_priority or base.priority
+        ghosts.append(dataclasses.replace(base, id=f"{FORECAST_PREFIX}{i}", reveal=0.0, ready=ready, due=due,
+                                          priority=priority))
     return tuple(ghosts)
 
 
@@ -228,9 +230,13 @@ def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generato
     sizes the fleet: the known requests are then routed again by the tabu search on at most ``m1`` AMRs with the
     purchase sunk (fixed cost 0: distance and lateness decide, so the routes follow the geography of the known
     requests instead of the bootstrap sample's; ``"polish"`` starts from the forecast plan's routes). The forecast
-    routes are kept when that search finds no plan.
+    routes are kept when that search finds no plan. That search draws from a stream of its own (spawned from
+    ``rng``), so a setting that changes only the fleet sizing leaves the routes alone when ``m1`` is the same.
     """
     known = known_requests(problem)
+    # the routing of the known requests draws from its own stream: it does not move when the fleet sizing (the
+    # forecast samples and their searches) draws more or fewer numbers (common random numbers across settings)
+    route_rng, rng = rng.spawn(2)
     if params.forecast == "none" or params.forecast_scenarios == 1:
         chosen = _forecast_plan(problem, known, params, rng)
         runtime = chosen.runtime
@@ -251,7 +257,7 @@ def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generato
         sunk = known.replace(fleet=dataclasses.replace(known.fleet, fixed_cost=0.0, max_vehicles=chosen.amrs))
         start = chosen.solution if params.stage1_routes == "polish" else None
         try:
-            routed = _tabu_plan(sunk, rng, params.stage1_iterations, params.stage1_time_limit or None, start)
+            routed = _tabu_plan(sunk, route_rng, params.stage1_iterations, params.stage1_time_limit or None, start)
         except RuntimeError:  # no plan within m1 AMRs found: keep the forecast plan's routes
             routed = None
         if routed is not None and routed.amrs <= chosen.amrs:
