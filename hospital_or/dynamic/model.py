@@ -170,11 +170,12 @@ def forecast_requests(problem: Problem, params: DynamicParams, rng: np.random.Ge
 
     Their number is ``round(forecast_scale * n_later)``, with ``n_later`` the requests revealed after the start of
     the day (a volume forecast). Each copies a known request ``k`` drawn uniformly with replacement (location,
-    floor, demand, service time, priority) and takes the time window of one of the ``FORECAST_NEIGHBOURS`` known
+    floor, demand, service time) and takes the time window of one of the ``FORECAST_NEIGHBOURS`` known
     requests nearest to ``k`` (drawn uniformly; ``k``'s own window when that one cannot be met at ``k``'s
     location): exact twins of a known request would need a second AMR at the same place and time, which later
-    requests, at other places with other windows, do not. Forecast requests are known from the start. None when
-    ``params.forecast == "none"`` or nothing is known.
+    requests, at other places with other windows, do not. Its priority is ``params.forecast_priority`` (default 3,
+    routine: a clash of borrowed windows is priced at ``w_3``), or ``k``'s when that is 0. Forecast requests are
+    known from the start. None when ``params.forecast == "none"`` or nothing is known.
     """
     if params.forecast == "none":
         return ()
