@@ -791,4 +791,3 @@ def test_known_routing_has_its_own_stream(solomon):
         assert other_volume.solution == base.solution
     other = stage1_plan(model, params, np.random.default_rng(3))
     assert other.amrs != base.amrs or other.solution != base.solution
-

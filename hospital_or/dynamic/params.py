@@ -97,7 +97,7 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # the purchase sunk: fixed cost 0, so distance and lateness decide) or "polish"
                                      # (the same search started from the forecast plan's routes). "known" alone:
                                      # rules 14.57 -> 14.23 % (seed 1) but 14.83 -> 16.37 % (seed 2); together with
-                                     # repair_ruin = 10 (the default): 13.00 % and 14.20 %
+                                     # repair_ruin = 10 (then the default): 13.00 % and 14.20 %
                                      # (the routing draws from its own stream: common random numbers)
     stage1_iterations = 200          # stage-1 tabu search iterations (5000 in spec 3.3; lower default for speed)
     stage1_time_limit = 0.0          # seconds (0 = none: the iteration limit alone keeps runs reproducible)
