@@ -22,9 +22,10 @@ Layout of a chain (arrays, so a decision over all AMRs is one Numba call):
 - An insertion of node ``v`` at position ``q < n_seq`` puts ``v`` before ``seq[q]`` (before a ``0`` = at the end of
   that trip); ``q == n_seq`` appends a new trip ``[v]`` leaving no earlier than ``new_start``.
 
-A chain's *cost* is ``cost_per_distance * distance + lateness cost``; its *violation* is the sum of the load excess of
-every trip, the horizon (and, with hard windows, time-window) violation and the battery violation. An insertion is
-feasible when it adds no violation.
+A chain's *cost* is ``cost_per_distance * distance + lateness cost + duration_weight * busy time`` (the time the
+AMR is out, see :func:`chain_eval`; ``ChainEvaluator.duration_weight``, 0 by default); its *violation* is the sum
+of the load excess of every trip, the horizon (and, with hard windows, time-window) violation and the battery
+violation. An insertion is feasible when it adds no violation.
 """
 
 from __future__ import annotations
@@ -161,6 +162,11 @@ class ChainEvaluator:
     ----------
     arrays
         The problem. Evaluation uses mean travel and service times (the engine's general mode).
+
+    Attributes
+    ----------
+    duration_weight
+        Price per time unit of a chain's busy time, added to its cost (0: distance and lateness only).
     """
 
     def __init__(self, arrays: RoutingArrays):
@@ -192,7 +198,7 @@ class ChainEvaluator:
     def evaluate(self, seq: np.ndarray, starts: np.ndarray, in_trip: bool, last: int, t_dep: float,
                  load0: float = 0.0, es0: float = 0.0, ins_node: int = -1, ins_pos: int = -1,
                  new_start: float = 0.0) -> dict[str, float]:
-        """Evaluate one chain (``seq`` without padding); returns cost, violation, end, distance, lateness."""
+        """Evaluate one chain (``seq`` without padding); returns cost, violation, end, distance, lateness, busy."""
         seq = np.asarray(seq, dtype=np.int64)
         starts = np.asarray(starts, dtype=np.float64)
         if starts.size == 0:
