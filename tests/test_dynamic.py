@@ -230,6 +230,16 @@ def test_busy_weight_prices_the_chains_busy_time(solomon):
     with pytest.raises(ValueError, match="busy_share"):
         DynamicParams(busy_share=-1.0)
 
+
+@pytest.mark.parametrize("share", [0.0, 0.5])
+def test_policies_price_busy_time_per_purchase_day(solomon, share):
+    params = FAST.replace(busy_share=share)
+    policy = RulesPolicy(params, rng=np.random.default_rng(4))
+    result = run_dynamic(solomon, policy, seed=4, params=params, hindsight=False)
+    day = solomon.depot.horizon - solomon.depot.ready
+    assert math.isclose(policy._eval.duration_weight, share * params.purchase_cost / day)
+    _assert_conserved(result)
+
 def test_params_toml(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text("[dynamic]\nsafety_stock = 3\nreservation = [0, 2, 5]\npurchase_cost = 100.0\n")
