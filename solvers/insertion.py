@@ -22,9 +22,10 @@ Layout of a chain (arrays, so a decision over all AMRs is one Numba call):
 - An insertion of node ``v`` at position ``q < n_seq`` puts ``v`` before ``seq[q]`` (before a ``0`` = at the end of
   that trip); ``q == n_seq`` appends a new trip ``[v]`` leaving no earlier than ``new_start``.
 
-A chain's *cost* is ``cost_per_distance * distance + lateness cost``; its *violation* is the sum of the load excess of
-every trip, the horizon (and, with hard windows, time-window) violation and the battery violation. An insertion is
-feasible when it adds no violation.
+A chain's *cost* is ``cost_per_distance * distance + lateness cost + duration_weight * busy time`` (the time the
+AMR is out, see :func:`chain_eval`; ``ChainEvaluator.duration_weight``, 0 by default); its *violation* is the sum
+of the load excess of every trip, the horizon (and, with hard windows, time-window) violation and the battery
+violation. An insertion is feasible when it adds no violation.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from solvers.routing_arrays import RoutingArrays
 __all__ = ["ChainEvaluator", "best_chain_insertions", "chain_eval", "lazy_starts"]
 
 # output fields of chain_eval
-C_COST, C_VIOL, C_END, C_DIST, C_LATE = range(5)
+C_COST, C_VIOL, C_END, C_DIST, C_LATE, C_BUSY = range(6)
 
 
 @njit(cache=True)
@@ -57,11 +58,15 @@ def _seed(st, last, time, load, es):
 
 @njit(cache=True)
 def chain_eval(seq, n_seq, starts, in_trip, last, t_dep, load0, es0, ins_node, ins_pos, new_start,
-               D, T, TV, E, node, par, turnaround, depot_charging, st, out):
+               D, T, TV, E, node, par, turnaround, depot_charging, st, out, duration_weight=0.0):
     """Evaluate one AMR's pending chain, optionally with ``ins_node`` inserted at ``ins_pos`` (-1: none).
 
-    Fills ``out`` with cost, violation, time the chain ends (last return + turnaround + recharge), distance and
-    lateness cost; returns the cost.
+    Fills ``out`` with cost, violation, time the chain ends (last return + turnaround + recharge), distance,
+    lateness cost and busy time; returns the cost, ``duration_weight`` times the busy time included.
+
+    Busy time is the sum over the chain's trips of return minus departure, waits included: the rest of the current
+    trip counts from ``t_dep``, a trip from the depot from its earliest departure (``starts``, or ``new_start``
+    for a new trip), so waiting for a far-off window counts as time the AMR is taken.
     """
     cap = par[K.P_CAP]
     g = par[K.P_G]
@@ -75,10 +80,13 @@ def chain_eval(seq, n_seq, starts, in_trip, last, t_dep, load0, es0, ins_node, i
     late = 0.0
     tp = 0.0
     bp = 0.0
+    busy = 0.0
+    trip_start = t_dep
     total = n_seq + (1 if ins_pos == n_seq else 0)
     for q in range(total):
         if q == n_seq:  # a new trip at the end of the chain
             depart = max(new_start, free)
+            trip_start = depart
             _seed(st, 0, depart, 0.0, 0.0)
             K._visit(st, ins_node, False, D, T, TV, E, node, par)
             x = 0
@@ -87,6 +95,7 @@ def chain_eval(seq, n_seq, starts, in_trip, last, t_dep, load0, es0, ins_node, i
             if not started:
                 depart = max(starts[k_trip], free)
                 k_trip += 1
+                trip_start = depart
                 _seed(st, 0, depart, 0.0, 0.0)
                 started = True
             if q == ins_pos:
@@ -95,6 +104,7 @@ def chain_eval(seq, n_seq, starts, in_trip, last, t_dep, load0, es0, ins_node, i
             es_arr = st[K.S_ES] + E[int(st[K.S_LAST]), 0]
             K._visit(st, 0, True, D, T, TV, E, node, par)
             load_excess += max(0.0, st[K.S_LOAD] - cap)
+            busy += st[K.S_MU] - trip_start
             recharge = g * es_arr if depot_charging else 0.0
             free = st[K.S_MU] + turnaround + recharge
             dist += st[K.S_DIST]
@@ -104,17 +114,18 @@ def chain_eval(seq, n_seq, starts, in_trip, last, t_dep, load0, es0, ins_node, i
             started = False
         else:
             K._visit(st, x, False, D, T, TV, E, node, par)
-    out[C_COST] = par[K.P_CPD] * dist + late
+    out[C_COST] = par[K.P_CPD] * dist + late + duration_weight * busy
     out[C_VIOL] = load_excess + tp + bp
     out[C_END] = free
     out[C_DIST] = dist
     out[C_LATE] = late
+    out[C_BUSY] = busy
     return out[C_COST]
 
 
 @njit(cache=True)
 def best_chain_insertions(v, new_start, seqs, n_seq, starts, in_trip, last, t_dep, load0, es0, allow_new,
-                          D, T, TV, E, node, par, turnaround, depot_charging, tol):
+                          D, T, TV, E, node, par, turnaround, depot_charging, tol, duration_weight=0.0):
     """Cheapest feasible insertion of ``v`` into every AMR's chain.
 
     Returns ``(delta, position)`` arrays over AMRs: the cost increase of the best insertion that adds no violation
@@ -125,15 +136,17 @@ def best_chain_insertions(v, new_start, seqs, n_seq, starts, in_trip, last, t_de
     best = np.full(n_amr, np.inf)
     pos = np.full(n_amr, -1, dtype=np.int64)
     st = np.zeros(K.N_S)
-    out = np.zeros(5)
+    out = np.zeros(6)
     for a in range(n_amr):
         base = chain_eval(seqs[a], n_seq[a], starts[a], in_trip[a], last[a], t_dep[a], load0[a], es0[a],
-                          -1, -1, new_start, D, T, TV, E, node, par, turnaround, depot_charging, st, out)
+                          -1, -1, new_start, D, T, TV, E, node, par, turnaround, depot_charging, st, out,
+                          duration_weight)
         base_viol = out[C_VIOL]
         top = n_seq[a] + (1 if allow_new[a] else 0)
         for q in range(top):
             c = chain_eval(seqs[a], n_seq[a], starts[a], in_trip[a], last[a], t_dep[a], load0[a], es0[a],
-                           v, q, new_start, D, T, TV, E, node, par, turnaround, depot_charging, st, out)
+                           v, q, new_start, D, T, TV, E, node, par, turnaround, depot_charging, st, out,
+                           duration_weight)
             if out[C_VIOL] > base_viol + tol:
                 continue
             if c - base < best[a]:
@@ -149,6 +162,11 @@ class ChainEvaluator:
     ----------
     arrays
         The problem. Evaluation uses mean travel and service times (the engine's general mode).
+
+    Attributes
+    ----------
+    duration_weight
+        Price per time unit of a chain's busy time, added to its cost (0: distance and lateness only).
     """
 
     def __init__(self, arrays: RoutingArrays):
@@ -174,22 +192,23 @@ class ChainEvaluator:
         self.turnaround = float(arrays.depot_turnaround)
         self.depot_charging = bool(arrays.depot_charging and math.isfinite(arrays.battery_capacity))
         self._st = np.zeros(K.N_S)
-        self._out = np.zeros(5)
+        self._out = np.zeros(6)
+        self.duration_weight = 0.0
 
     def evaluate(self, seq: np.ndarray, starts: np.ndarray, in_trip: bool, last: int, t_dep: float,
                  load0: float = 0.0, es0: float = 0.0, ins_node: int = -1, ins_pos: int = -1,
                  new_start: float = 0.0) -> dict[str, float]:
-        """Evaluate one chain (``seq`` without padding); returns cost, violation, end, distance, lateness."""
+        """Evaluate one chain (``seq`` without padding); returns cost, violation, end, distance, lateness, busy."""
         seq = np.asarray(seq, dtype=np.int64)
         starts = np.asarray(starts, dtype=np.float64)
         if starts.size == 0:
             starts = np.zeros(1)
         chain_eval(seq, seq.size, starts, bool(in_trip), int(last), float(t_dep), float(load0), float(es0),
                    int(ins_node), int(ins_pos), float(new_start), self.D, self.T, self.TV, self.E, self.node,
-                   self.par, self.turnaround, self.depot_charging, self._st, self._out)
+                   self.par, self.turnaround, self.depot_charging, self._st, self._out, self.duration_weight)
         o = self._out
         return {"cost": float(o[C_COST]), "violation": float(o[C_VIOL]), "end": float(o[C_END]),
-                "distance": float(o[C_DIST]), "lateness": float(o[C_LATE])}
+                "distance": float(o[C_DIST]), "lateness": float(o[C_LATE]), "busy": float(o[C_BUSY])}
 
     def best_insertions(self, v: int, new_start: float, seqs: np.ndarray, n_seq: np.ndarray, starts: np.ndarray,
                         in_trip: np.ndarray, last: np.ndarray, t_dep: np.ndarray, load0: np.ndarray,
@@ -198,7 +217,7 @@ class ChainEvaluator:
         :func:`best_chain_insertions`)."""
         return best_chain_insertions(int(v), float(new_start), seqs, n_seq, starts, in_trip, last, t_dep, load0,
                                      es0, allow_new, self.D, self.T, self.TV, self.E, self.node, self.par,
-                                     self.turnaround, self.depot_charging, tol)
+                                     self.turnaround, self.depot_charging, tol, self.duration_weight)
 
     def lazy_starts(self, seq: list[int] | np.ndarray, in_trip: bool, last: int, t_dep: float, load0: float = 0.0,
                     es0: float = 0.0, share: float = 1.0) -> np.ndarray:

@@ -182,6 +182,64 @@ def test_insertion_kernel_matches_explicit_chain(solomon):
     assert lazy["violation"] <= base["violation"] + 1e-6
 
 
+
+def _busy_time(arrays, seq, starts, last, t_dep):
+    """Time out of the depot, recomputed in Python: the rest of the current trip (from ``last`` at ``t_dep``), then
+    each depot trip from its earliest start, waits included (drive first)."""
+    T, ready, service = arrays.travel_mean, arrays.ready, arrays.service_mean
+    busy, k, t, at, begin, on_trip = 0.0, 0, t_dep, last, t_dep, True
+    for x in seq:
+        if not on_trip:  # a trip leaves at its earliest start, once the AMR is back and turned around
+            begin = max(starts[k], t + arrays.depot_turnaround)
+            t, at, on_trip = begin, 0, True
+            k += 1
+        t += T[at, x]
+        at = x
+        if x == 0:
+            busy += t - begin
+            on_trip = False
+        else:
+            t = max(t, ready[x]) + service[x]
+    return busy
+
+
+def test_busy_weight_prices_the_chains_busy_time(solomon):
+    model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
+    arrays = model.to_arrays()
+    ev = ChainEvaluator(arrays)
+    seq, starts = [3, 7, 0, 12, 5, 0], [0.0, 60.0]
+    plain = ev.evaluate(seq, starts, True, 9, 100.0, load0=10.0)
+    assert math.isclose(plain["busy"], _busy_time(arrays, seq, starts, 9, 100.0), abs_tol=1e-9)
+    ev.duration_weight = 0.5
+    weighted = ev.evaluate(seq, starts, True, 9, 100.0, load0=10.0)
+    assert math.isclose(weighted["cost"], plain["cost"] + 0.5 * plain["busy"], abs_tol=1e-9)
+    # the kernel's insertion deltas are the weighted chain's evaluated changes, new trip included
+    seqs = np.zeros((1, 12), dtype=np.int64)
+    seqs[0, : len(seq)] = seq
+    args = (seqs, np.array([len(seq)]), np.array([[0.0, 60.0, 0.0]]), np.array([True]), np.array([9]),
+            np.array([100.0]), np.array([10.0]), np.array([0.0]), np.array([True]))
+    for v in (20, 33):
+        delta, pos = ev.best_insertions(v, 150.0, *args)
+        options = []
+        for q in range(len(seq) + 1):
+            r = ev.evaluate(seq, [0.0, 60.0], True, 9, 100.0, load0=10.0, ins_node=v, ins_pos=q, new_start=150.0)
+            if r["violation"] <= weighted["violation"] + 1e-6:
+                options.append((r["cost"] - weighted["cost"], q))
+        best = min(options, default=(math.inf, -1))
+        assert math.isclose(delta[0], best[0], abs_tol=1e-9) and pos[0] == best[1]
+    with pytest.raises(ValueError, match="busy_share"):
+        DynamicParams(busy_share=-1.0)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5])
+def test_policies_price_busy_time_per_purchase_day(solomon, share):
+    params = FAST.replace(busy_share=share)
+    policy = RulesPolicy(params, rng=np.random.default_rng(4))
+    result = run_dynamic(solomon, policy, seed=4, params=params, hindsight=False)
+    day = solomon.depot.horizon - solomon.depot.ready
+    assert math.isclose(policy._eval.duration_weight, share * params.purchase_cost / day)
+    _assert_conserved(result)
+
 def test_params_toml(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text("[dynamic]\nsafety_stock = 3\nreservation = [0, 2, 5]\npurchase_cost = 100.0\n")

@@ -6,8 +6,12 @@ They implement the simulator's policy protocol (:mod:`hospital_or.simulation.pol
 - ``C_ins``: the cheapest feasible insertion into the *pending* part of an AMR that is not idle (the rest of its
   current trip after the committed target, a planned trip that has not left yet, one of its later trips, or a new
   trip appended after its last one when ``max_trips`` allows); priced by :mod:`solvers.insertion` on the engine
-  kernels as ``c_t Delta dist + sum_i w_{p_i} Delta (S_i - l_i)^+`` over the AMR's whole pending day (later trips
-  included); feasible = no added load, horizon or battery violation;
+  kernels as ``c_t Delta dist + sum_i w_{p_i} Delta (S_i - l_i)^+ + w_b Delta busy`` over the AMR's whole
+  pending day (later trips included); feasible = no added load, horizon or battery violation. ``busy`` is the
+  time the AMR is out (the rest of its trip, and each trip from the depot from its earliest departure, waits
+  included), priced at ``w_b = busy_share * c_p / day length``: AMR time is what later requests need, so a
+  request goes where it uses the least of it (into a wait on a route rather than onto an idle AMR that would
+  wait hours for its window), and the repair below keeps the pending parts compact in time;
 - ``C_new``: dispatch an idle AMR (at the depot, nothing pending, trips left) on a new trip ``[j]``;
 - ``greedy``: take the cheapest of the two; reject only when nothing is feasible;
 - ``rules``: an idle AMR may take the request only if ``I(t) > r_p`` (reservation / safety stock; ``r_1 = 0``),
@@ -161,6 +165,10 @@ class InsertionPolicy(BasePolicy):
         self._problem = problem
         arrays = problem.to_arrays()
         self._eval = ChainEvaluator(arrays)
+        day = float(arrays.due[0] - arrays.ready[0])
+        # AMR time is priced as a share of the purchase cost per unit of the day (spec 3.4's insertion cost is
+        # distance and lateness; this keeps busy time, and so room for later requests, in the balance)
+        self._eval.duration_weight = self.params.busy_share * float(arrays.fixed_cost) / day if day > 0 else 0.0
         self._eval.warm_up()
         self._index = problem.node_index
         self._ids = problem.node_ids
