@@ -162,14 +162,12 @@ class ChainEvaluator:
     ----------
     arrays
         The problem. Evaluation uses mean travel and service times (the engine's general mode).
-
-    Attributes
-    ----------
     duration_weight
-        Price per time unit of a chain's busy time, added to its cost (0: distance and lateness only).
+        Price per time unit of a chain's busy time, added to its cost (0: distance and lateness only); kept as
+        the attribute of the same name.
     """
 
-    def __init__(self, arrays: RoutingArrays):
+    def __init__(self, arrays: RoutingArrays, duration_weight: float = 0.0):
         self.arrays = arrays
         self.D = np.ascontiguousarray(arrays.distance, dtype=np.float64)
         self.T = np.ascontiguousarray(arrays.travel_mean, dtype=np.float64)
@@ -193,7 +191,7 @@ class ChainEvaluator:
         self.depot_charging = bool(arrays.depot_charging and math.isfinite(arrays.battery_capacity))
         self._st = np.zeros(K.N_S)
         self._out = np.zeros(6)
-        self.duration_weight = 0.0
+        self.duration_weight = float(duration_weight)
 
     def evaluate(self, seq: np.ndarray, starts: np.ndarray, in_trip: bool, last: int, t_dep: float,
                  load0: float = 0.0, es0: float = 0.0, ins_node: int = -1, ins_pos: int = -1,

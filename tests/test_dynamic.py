@@ -182,7 +182,6 @@ def test_insertion_kernel_matches_explicit_chain(solomon):
     assert lazy["violation"] <= base["violation"] + 1e-6
 
 
-
 def _busy_time(arrays, seq, starts, last, t_dep):
     """Time out of the depot, recomputed in Python: the rest of the current trip (from ``last`` at ``t_dep``), then
     each depot trip from its earliest start, waits included (drive first)."""
@@ -206,11 +205,10 @@ def _busy_time(arrays, seq, starts, last, t_dep):
 def test_busy_weight_prices_the_chains_busy_time(solomon):
     model = dynamic_problem(solomon, DynamicParams(), np.random.default_rng(1))
     arrays = model.to_arrays()
-    ev = ChainEvaluator(arrays)
     seq, starts = [3, 7, 0, 12, 5, 0], [0.0, 60.0]
-    plain = ev.evaluate(seq, starts, True, 9, 100.0, load0=10.0)
+    plain = ChainEvaluator(arrays).evaluate(seq, starts, True, 9, 100.0, load0=10.0)
     assert math.isclose(plain["busy"], _busy_time(arrays, seq, starts, 9, 100.0), abs_tol=1e-9)
-    ev.duration_weight = 0.5
+    ev = ChainEvaluator(arrays, duration_weight=0.5)
     weighted = ev.evaluate(seq, starts, True, 9, 100.0, load0=10.0)
     assert math.isclose(weighted["cost"], plain["cost"] + 0.5 * plain["busy"], abs_tol=1e-9)
     # the kernel's insertion deltas are the weighted chain's evaluated changes, new trip included
@@ -222,7 +220,7 @@ def test_busy_weight_prices_the_chains_busy_time(solomon):
         delta, pos = ev.best_insertions(v, 150.0, *args)
         options = []
         for q in range(len(seq) + 1):
-            r = ev.evaluate(seq, [0.0, 60.0], True, 9, 100.0, load0=10.0, ins_node=v, ins_pos=q, new_start=150.0)
+            r = ev.evaluate(seq, starts, True, 9, 100.0, load0=10.0, ins_node=v, ins_pos=q, new_start=150.0)
             if r["violation"] <= weighted["violation"] + 1e-6:
                 options.append((r["cost"] - weighted["cost"], q))
         best = min(options, default=(math.inf, -1))
@@ -239,6 +237,7 @@ def test_policies_price_busy_time_per_purchase_day(solomon, share):
     day = solomon.depot.horizon - solomon.depot.ready
     assert math.isclose(policy._eval.duration_weight, share * params.purchase_cost / day)
     _assert_conserved(result)
+
 
 def test_params_toml(tmp_path):
     path = tmp_path / "p.toml"

@@ -88,8 +88,8 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # departure, waits included), added to the insertion cost and to the repair's
                                      # objective (0 = distance and lateness only; the reported cost never includes
                                      # it). 3 seeds x 29 Necula 0.5 files (departure_slack_share 0.5, the default
-                                     # then), rules gap % 0 -> 0.23: 13.65 -> 12.15,
-                                     # 12.27 -> 10.91, 12.64 -> 12.19 (pooled 12.85 -> 11.75); R1 11.8 -> 8.9,
+                                     # then), rules gap % 0 -> 0.23: 13.65 -> 12.15, 12.27 -> 10.91, 12.64 ->
+                                     # 12.19 (pooled 12.85 -> 11.75); R1 11.8 -> 8.9,
                                      # RC1 15.4 -> 14.0, but C1 12.1 -> 13.6 (time is short in R1 and RC1, whose
                                      # routes all run to the horizon, not in C1; there the repair trades distance
                                      # for shorter waits). Share 0.12: pooled 11.82; minimal trip durations

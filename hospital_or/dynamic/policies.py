@@ -164,11 +164,11 @@ class InsertionPolicy(BasePolicy):
             return
         self._problem = problem
         arrays = problem.to_arrays()
-        self._eval = ChainEvaluator(arrays)
         day = float(arrays.due[0] - arrays.ready[0])
         # AMR time is priced as a share of the purchase cost per unit of the day (spec 3.4's insertion cost is
         # distance and lateness; this keeps busy time, and so room for later requests, in the balance)
-        self._eval.duration_weight = self.params.busy_share * float(arrays.fixed_cost) / day if day > 0 else 0.0
+        busy_price = self.params.busy_share * float(arrays.fixed_cost) / day if day > 0 else 0.0
+        self._eval = ChainEvaluator(arrays, duration_weight=busy_price)
         self._eval.warm_up()
         self._index = problem.node_index
         self._ids = problem.node_ids
