@@ -41,6 +41,11 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # dearer than greedy 7,584
                                      # (the figures above predate the known routing's own stream and
                                      # forecast_priority = 3; see those for today's)
+    ample_day_slack = 0.15           # a day is time-ample when the forecast plans' AMRs are back, on average, at
+                                     # least this share of the day before its end (StagePlan.day_slack; 1.0 =
+                                     # never): then the "above" / "max" check buys no spare, and planned trips
+                                     # leave with ample_departure_share instead of departure_slack_share
+    ample_departure_share = 0.0      # departure_slack_share of a time-ample day
     max_trips = 0                    # trips per AMR and day (0 = the instance's value; Solomon files: 1)
     reservation = [0, 1, 1]          # r_p: an idle AMR takes a priority-p request only if more than r_p are idle
     repair = true                    # after every accepted request, and before any denial, a relocate descent over
@@ -121,8 +126,7 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
     hindsight_iterations = 1500      # tabu iterations of the hindsight (full-information) plan (a strong
                                      # reference: 300 iterations left it 4-6 % higher on R1/RC1 files)
     hindsight_restarts = 3           # independent tabu searches of the hindsight plan (each variant), the cheapest
-                                     # kept (on hospital_small one search gives 812.8 or 445.1 depending on the
-                                     # stream: after the plan is delayed for the reveal times the result is bimodal)
+                                     # kept
 
 The reservation thresholds are clipped to the safety stock bought (``r_p <= s`` after the morning check, spec
 3.4) when a policy is built, and ``r_1`` is always 0: an urgent request may take the last idle AMR.
@@ -153,6 +157,8 @@ class DynamicParams(TomlParams, section="dynamic"):
     safety_stock: int = 0
     safety_check_scenarios: int = 5
     safety_check_rule: str = "above"
+    ample_day_slack: float = 0.15
+    ample_departure_share: float = 0.0
     max_trips: int = 0
     reservation: tuple[int, int, int] = (0, 1, 1)
     repair: bool = True
@@ -195,6 +201,10 @@ class DynamicParams(TomlParams, section="dynamic"):
             raise ValueError(f"assign_priorities {self.assign_priorities!r} not understood (auto, always, never)")
         if self.busy_share < 0:
             raise ValueError(f"busy_share must be >= 0, got {self.busy_share}")
+        if not 0.0 <= self.ample_day_slack <= 1.0:
+            raise ValueError(f"ample_day_slack must be in [0, 1], got {self.ample_day_slack}")
+        if not 0.0 <= self.ample_departure_share <= 1.0:
+            raise ValueError(f"ample_departure_share must be in [0, 1], got {self.ample_departure_share}")
         if not 0.0 <= self.departure_slack_share <= 1.0:
             raise ValueError(f"departure_slack_share must be in [0, 1], got {self.departure_slack_share}")
         if self.forecast not in ("resample", "none"):
