@@ -56,11 +56,15 @@ def instance_files(classes: list[str], level: str = "0.5", limit: int | None = N
     return out
 
 
+#: Version of :func:`hindsight_plan` in the cache key (2: the search also plans with the reveal times as windows).
+HINDSIGHT_VERSION = 2
+
+
 def _hindsight_key(path: Path, seed: int, params: DynamicParams) -> str:
     """Cache key of a hindsight plan: the file, the seed and the parameters the full-information plan depends on."""
     fields = ("purchase_cost", "transport_cost", "lateness_weights", "denial_costs", "priority_mix",
               "assign_priorities", "max_trips", "hindsight_iterations", "hindsight_restarts")
-    text = json.dumps([path.name, seed, [params.to_dict()[f] for f in fields]])
+    text = json.dumps([path.name, seed, [params.to_dict()[f] for f in fields], HINDSIGHT_VERSION])
     return f"{path.stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pkl"
 
 
@@ -95,6 +99,7 @@ def run_instance(path: Path, seed: int, params: DynamicParams, hindsight_cache: 
             "instance": problem.name, "class": re.match(r"[a-z]+\d", problem.name).group(0), "seed": seed,
             "policy": policy,
             "m1": d["m1"],
+            "day_slack": d["day_slack"],
             "fleet": d["fleet"], "dynamic": d["dynamic"], "served": d["served"], "rejected": d["rejected"],
             "cost": d["cost"], **d["components"], "hindsight_cost": d["hindsight_cost"],
             "hindsight_amrs": d["hindsight_amrs"], "gap_pct": d["hindsight_gap_pct"],

@@ -436,9 +436,23 @@ def polish_burst(search: _Search, elim: RouteEliminator, consider, done) -> int:
 
 
 def evaluate_plan(trips: list[list[int]], sim: TripSimulator, tol: float = 1e-6) -> PlanEvaluation:
-    """Assign trips to AMRs and evaluate the plan exactly (times, battery, load, fleet)."""
+    """Assign trips to AMRs and evaluate the plan exactly (times, battery, load, fleet).
+
+    With soft time windows and several trips per AMR the trips are packed twice, allowing chained lateness up to
+    the fixed cost of an AMR per trip and allowing none (:func:`~solvers.engine.assignment.assign_trips`), and the
+    cheaper plan (a feasible one first) is kept.
+    """
+    plan = _evaluate_groups(trips, assign_trips(trips, sim, tol), sim, tol)
+    if sim.soft and sim.arrays.max_trips > 1:
+        strict = _evaluate_groups(trips, assign_trips(trips, sim, tol, lateness_cap=0.0), sim, tol)
+        if (strict.feasible, -strict.cost) > (plan.feasible, -plan.cost):
+            plan = strict
+    return plan
+
+
+def _evaluate_groups(trips: list[list[int]], groups: list[list[int]], sim: TripSimulator,
+                     tol: float) -> PlanEvaluation:
     a = sim.arrays
-    groups = assign_trips(trips, sim, tol)
     feasible = len(groups) <= a.max_vehicles
     dist = 0.0
     lateness = 0.0

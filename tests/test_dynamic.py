@@ -777,10 +777,58 @@ def test_morning_fleet_check_rules(solomon):
     model = dynamic_problem(solomon, params, np.random.default_rng(4))
     stage1 = stage1_plan(model, params, np.random.default_rng(4))
     res = run_dynamic(solomon, "rules", seed=4, params=params, stage1=stage1, hindsight=False)
-    assert res.fleet == max(stage1.amrs, *stage1.check_fleets)
+    assert res.fleet == max(stage1.amrs, *stage1.check_fleets) or stage1.day_slack >= params.ample_day_slack
+    assert res.fleet == stage1.amrs + stage1.safety_stock(params)
+    everything = params.replace(ample_day_slack=1.0)
+    assert stage1.amrs + stage1.safety_stock(everything) == max(stage1.amrs, *stage1.check_fleets)
     _assert_conserved(res)
     with pytest.raises(ValueError, match="safety_check_rule"):
         DynamicParams(safety_check_rule="median")
+
+
+def test_morning_check_buys_no_spare_when_the_forecast_plans_leave_time(solomon):
+    """``ample_day_slack``: the ``above`` / ``max`` check adds no spare when the forecast plans' AMRs are back, on
+    average, at least that share of the day before its end; ``day_slack`` is that share (one AMR back at 25 of a
+    100-unit day: 0.75), averaged over the plan and its check samples."""
+    from hospital_or.dynamic.model import StagePlan, day_slack
+    from hospital_or.problem import Depot, Fleet, Problem, Request
+    from hospital_or.solution import AMRPlan, Trip
+
+    def plan(slack, m1, *fleets):
+        return StagePlan(Solution(()), m1, 0.0, 0.0, 0, check_fleets=fleets, day_slack=slack)
+
+    default = DynamicParams()
+    assert default.ample_day_slack == 0.15
+    assert plan(0.10, 11, 12).safety_stock(default) == 1
+    assert plan(0.20, 11, 12).safety_stock(default) == 0
+    assert plan(0.20, 11, 12).safety_stock(default.replace(safety_stock=1)) == 1  # s itself is still bought
+    assert plan(math.nan, 11, 12).safety_stock(default) == 1  # no forecast plan: the check alone decides
+    assert plan(0.20, 11, 13).safety_stock(default.replace(safety_check_rule="max")) == 0
+    assert plan(0.10, 11, 13).safety_stock(default.replace(safety_check_rule="max")) == 2
+    assert plan(0.20, 11, 12).safety_stock(default.replace(ample_day_slack=1.0)) == 1
+    assert plan(0.20, 11, 10).safety_stock(DynamicParams(safety_stock=1, safety_check_rule="below")) == 0
+    with pytest.raises(ValueError, match="ample_day_slack"):
+        DynamicParams(ample_day_slack=1.5)
+
+    tiny = Problem("tiny", Depot("d", 0.0, 0.0, 0.0, 100.0), [Request("r", 10.0, 0.0, 1.0, 0.0, 50.0, 5.0)],
+                   Fleet(capacity=5, max_vehicles=2))
+    assert day_slack(tiny, Solution((AMRPlan((Trip(("r",), 0.0),)),))) == pytest.approx(0.75)
+    assert math.isnan(day_slack(tiny, Solution(())))
+    params = FAST.replace(safety_check_scenarios=2)
+    model = dynamic_problem(solomon, params, np.random.default_rng(4))
+    stage1 = stage1_plan(model, params, np.random.default_rng(4))
+    assert 0.0 < stage1.day_slack < 1.0
+    assert run_dynamic(solomon, "rules", seed=4, params=params, stage1=stage1,
+                       hindsight=False).to_dict()["day_slack"] == pytest.approx(stage1.day_slack)
+    # a time-ample day runs with ample_departure_share, a short one with departure_slack_share
+    params = params.replace(departure_slack_share=0.5, ample_departure_share=0.1)
+    for slack, share in ((0.9, 0.1), (0.01, 0.5), (math.nan, 0.5)):
+        res = run_dynamic(solomon, "rules", seed=4, params=params, stage1=dataclasses.replace(stage1, day_slack=slack),
+                          hindsight=False)
+        assert res.params.departure_slack_share == share
+        _assert_conserved(res)
+    with pytest.raises(ValueError, match="ample_departure_share"):
+        DynamicParams(ample_departure_share=-0.1)
 
 
 @pytest.mark.parametrize("routes", ["known", "polish"])
@@ -848,3 +896,21 @@ def test_known_routing_has_its_own_stream(solomon):
         assert other_volume.solution == base.solution
     other = stage1_plan(model, params, np.random.default_rng(3))
     assert other.amrs != base.amrs or other.solution != base.solution
+
+
+def test_released_windows_open_no_earlier_than_a_reveal_allows():
+    """``released_windows`` (a hindsight variant): a request revealed at ``r`` cannot be reached before ``r`` plus
+    the shortest travel into it, so its window opens then (capped at its due time); requests known at the start
+    keep their windows, and every reveal time becomes 0."""
+    from hospital_or.dynamic.model import released_windows
+    from hospital_or.problem import Depot, Fleet, Problem, Request
+
+    requests = [Request("a", 10.0, 0.0, 1.0, 0.0, 90.0, 5.0, reveal=0.0),
+                Request("b", 10.0, 4.0, 1.0, 20.0, 90.0, 5.0, reveal=30.0),  # nearest node: a, 4 away
+                Request("c", 0.0, 50.0, 1.0, 0.0, 60.0, 5.0, reveal=58.0),  # 50 from the depot, due 60
+                Request("d", 10.0, 2.0, 1.0, 80.0, 90.0, 5.0, reveal=10.0)]  # reveal long before ready
+    problem = Problem("rel", Depot("depot", 0.0, 0.0, 0.0, 200.0), requests, Fleet(capacity=5, max_vehicles=2))
+    released = released_windows(problem)
+    assert [r.ready for r in released.requests] == pytest.approx([0.0, 32.0, 60.0, 80.0])
+    assert [r.due for r in released.requests] == [r.due for r in requests]
+    assert all(r.reveal == 0.0 for r in released.requests)

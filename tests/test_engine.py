@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from hospital_or.checker import check
 from hospital_or.checker import clark_max as checker_clark
+from hospital_or.problem import Depot, Fleet, Problem, Request
 from hospital_or.solution import Solution
 from solvers.engine import kernels as K
 from solvers.engine.assignment import T_LCOST, TripSimulator, assign_trips
@@ -177,6 +179,45 @@ def test_plan_evaluation_agrees_with_checker_multi_trip(stochastic, depot_chargi
         assert ev.vehicles == report.vehicles
         groups = assign_trips(trips, sim)
         assert sorted(k for g in groups for k in g) == list(range(len(trips)))
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_soft_window_packing_prices_chained_lateness_against_an_amr(stochastic):
+    """Why: with soft windows a trip chained behind another may start too late for its windows; the packing must
+    price that lateness against one more AMR. So the packed plan (checked) never costs more than one AMR per trip,
+    and it still chains trips where that is cheaper."""
+    chained = 0
+    for seed in range(25):
+        problem = random_problem(seed, stochastic=stochastic, soft=True, max_trips=3)
+        problem = problem.replace(fleet=dataclasses.replace(problem.fleet, max_vehicles=problem.n_requests))
+        rng = np.random.default_rng(seed)
+        arrays = problem.to_arrays()
+        sim = TripSimulator(arrays, RoutingEngine(arrays, n_routes=6).node)
+        trips = random_trips(problem, rng, n_trips=int(rng.integers(2, 6)), station_share=0.0)
+        plan = evaluate_plan(trips, sim)
+        packed = check(problem, Solution.from_index_routes(problem, plan.amrs))
+        separate = check(problem, Solution.from_index_routes(problem, [[t] for t in trips]))
+        assert plan.cost == pytest.approx(packed.cost, abs=1e-6)
+        assert packed.cost <= separate.cost + 1e-6
+        chained += plan.vehicles < len(trips)
+    assert chained >= 5  # the packing still shares AMRs
+
+
+@pytest.mark.parametrize(("fixed_cost", "amrs"), [(100.0, 1), (10.0, 2)])
+def test_soft_window_packing_splits_when_lateness_costs_more_than_an_amr(fixed_cost, amrs):
+    """Why: two one-request trips to the same place and window: chained, the second is late by the first one's
+    round trip (priority 1, 3 per time unit: 3 * (35 - 12) = 69). One AMR is cheaper at a fixed cost of 100, two
+    at 10."""
+    requests = [Request(f"r{i}", 10.0, 0.0, 1.0, 0.0, 12.0, 5.0, priority=1) for i in range(2)]
+    fleet = Fleet(capacity=1, max_vehicles=2, max_trips=2, fixed_cost=fixed_cost)
+    problem = Problem("two", Depot("d", 0.0, 0.0, 0.0, 500.0), requests, fleet, lateness_weights=(3.0, 2.0, 1.0))
+    arrays = problem.to_arrays()
+    sim = TripSimulator(arrays, RoutingEngine(arrays, n_routes=2).node)
+    plan = evaluate_plan([[1], [2]], sim)
+    report = check(problem, Solution.from_index_routes(problem, plan.amrs))
+    assert plan.vehicles == report.vehicles == amrs
+    assert report.feasible
+    assert report.costs["lateness"] == pytest.approx(0.0 if amrs == 2 else 3.0 * (35.0 - 12.0), abs=1e-6)
 
 
 @pytest.mark.parametrize("ops", [OP_ALL, OP_ALL | OP_RELOCATE_STATION])

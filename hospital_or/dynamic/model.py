@@ -14,9 +14,11 @@
   the known requests into the fewest AMRs (multiple-scenario planning in the spirit of Bent and Van Hentenryck,
   2004, with one bootstrap scenario; our reconstruction, not in spec 3.3).
 - :func:`hindsight_plan` is the same instance with every request known in advance: the tabu search plans all
-  requests (reveal times ignored; multi-trip problems also try one trip per AMR; ``hindsight_restarts``
-  independent searches per variant, the cheapest plan is kept), then
-  every trip is delayed just enough that no AMR leaves for a request before it is revealed (the checker's
+  requests, once with the reveal times ignored and once with each reveal time turned into a window opening
+  (:func:`released_windows`: no arrival before the reveal plus the shortest travel into the request; only when
+  that moves a window), multi-trip problems also with one trip per AMR (``hindsight_restarts`` independent
+  searches per variant, the cheapest checked plan is kept); every
+  trip is then delayed just enough that no AMR leaves for a request before it is revealed (the checker's
   ``respect_reveal_times`` rule; a later start only delays the trip). Its cost, with the fleet it uses, is the
   full-information reference each dynamic run reports its gap to. It is a heuristic plan, not a proven lower
   bound: a dynamic policy may beat it.
@@ -42,11 +44,13 @@ __all__ = [
     "StagePlan",
     "assign_priorities",
     "cost_components",
+    "day_slack",
     "dynamic_problem",
     "forecast_requests",
     "hindsight_generator",
     "hindsight_plan",
     "known_requests",
+    "released_windows",
     "stage1_plan",
 ]
 
@@ -121,6 +125,13 @@ class StagePlan:
     iterations: int
     #: fleets of the extra forecast samples of the morning check (``params.safety_check_scenarios``)
     check_fleets: tuple[int, ...] = ()
+    #: share of the day left after the AMRs' last returns in the forecast plans, averaged over AMRs and over the
+    #: plan and the check samples (:func:`day_slack`; NaN without a forecast)
+    day_slack: float = math.nan
+
+    def time_ample(self, params: DynamicParams) -> bool:
+        """True when time is not short today: ``day_slack >= params.ample_day_slack`` (False without a forecast)."""
+        return math.isfinite(self.day_slack) and self.day_slack >= params.ample_day_slack
 
     def safety_stock(self, params: DynamicParams) -> int:
         """Spare AMRs to buy beyond ``amrs``: ``params.safety_stock`` adjusted by the morning check
@@ -134,10 +145,16 @@ class StagePlan:
           only where a sample says the plan may be short);
         - ``"max"``: as many more as the largest check sample needs beyond ``amrs`` (the fleet covers every sample,
           plus ``s``).
+
+        The check adds no AMR on a time-ample day (:meth:`time_ample`): the forecast plans' AMRs are back well
+        before the end of the day, so a day busier than the plan is absorbed by working into that slack (waiting
+        and lateness) rather than by denials.
         """
         s = params.safety_stock
         fleets = self.check_fleets
         if params.safety_check_scenarios <= 0 or not fleets:
+            return s
+        if self.time_ample(params) and params.safety_check_rule in ("above", "max"):
             return s
         rule = params.safety_check_rule
         if rule == "below":
@@ -248,11 +265,14 @@ def stage1_plan(problem: Problem, params: DynamicParams, rng: np.random.Generato
         chosen = min((plan for plan in plans if plan.amrs == median), key=lambda plan: plan.cost)
         runtime = sum(plan.runtime for plan in plans)
     check: tuple[int, ...] = ()
+    slacks = [chosen.day_slack]
     if params.safety_check_scenarios > 0 and params.forecast != "none":
         # morning check of the fleet: more independent forecast samples, planned for their fleets only
         extra = [_forecast_plan(problem, known, params, stream) for stream in rng.spawn(params.safety_check_scenarios)]
         check = tuple(plan.amrs for plan in extra)
         runtime += sum(plan.runtime for plan in extra)
+        slacks += [plan.day_slack for plan in extra]
+    chosen = dataclasses.replace(chosen, day_slack=float(np.mean(slacks)))
     if params.stage1_routes != "forecast" and params.forecast != "none" and chosen.amrs > 0:
         # the fleet m1 is bought: route the known requests on at most m1 AMRs with the purchase sunk
         sunk = known.replace(fleet=dataclasses.replace(known.fleet, fixed_cost=0.0, max_vehicles=chosen.amrs))
@@ -274,10 +294,24 @@ def _forecast_plan(problem: Problem, known: Problem, params: DynamicParams, rng:
         return _tabu_plan(known, rng, params.stage1_iterations, params.stage1_time_limit or None)
     requests = known.requests + forecast
     fleet = dataclasses.replace(known.fleet, max_vehicles=max(known.fleet.max_vehicles, len(requests)))
-    plan = _tabu_plan(known.replace(requests=requests, fleet=fleet), rng, params.stage1_iterations,
-                      params.stage1_time_limit or None)
+    with_forecast = known.replace(requests=requests, fleet=fleet)
+    plan = _tabu_plan(with_forecast, rng, params.stage1_iterations, params.stage1_time_limit or None)
     solution = _drop_requests(plan.solution, {r.id for r in forecast}, {s.id for s in problem.stations})
-    return StagePlan(solution, plan.amrs, plan.cost, plan.runtime, plan.iterations)
+    return StagePlan(solution, plan.amrs, plan.cost, plan.runtime, plan.iterations,
+                     day_slack=day_slack(with_forecast, plan.solution))
+
+
+def day_slack(problem: Problem, solution: Solution) -> float:
+    """Share of the day left after each AMR's last return, averaged over the AMRs of ``solution`` (checked on
+    ``problem``; NaN without AMRs). Near 0 when every AMR works to the end of the day (time is short)."""
+    report = check(problem, solution)
+    back: dict[int, float] = {}
+    for rec in report.schedule:
+        back[rec.amr] = max(back.get(rec.amr, -math.inf), rec.end)
+    day = problem.depot.horizon - problem.depot.ready
+    if not back or day <= 0:
+        return math.nan
+    return float(np.mean([max(0.0, problem.depot.horizon - end) / day for end in back.values()]))
 
 
 def _delay_for_reveals(problem: Problem, solution: Solution) -> Solution:
@@ -313,16 +347,40 @@ def hindsight_generator(seed: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), 3])
 
 
+def released_windows(problem: Problem) -> Problem:
+    """``problem`` with every reveal time turned into a window opening, and the reveal times then set to 0.
+
+    An AMR may leave for request ``j`` no earlier than its reveal time, so it arrives no earlier than ``reveal_j``
+    plus the shortest travel time into ``j`` from any node; the window of ``j`` opens at that time when it is later
+    than ``ready_j`` (capped at ``due_j``: a request revealed too late to be met on time stays servable, late). Every
+    plan that respects the reveal times also respects these windows, so the search still sees every such plan, while
+    its plans need smaller delays for the reveals (see :func:`hindsight_plan`).
+    """
+    travel = np.array(problem.travel_time_matrix, dtype=float, copy=True)
+    np.fill_diagonal(travel, np.inf)
+    index = problem.node_index
+    requests = []
+    for r in problem.requests:
+        ready = r.ready
+        if r.reveal > 0.0:
+            ready = min(max(r.ready, r.reveal + float(travel[:, index[r.id]].min())), max(r.ready, r.due))
+        requests.append(dataclasses.replace(r, reveal=0.0, ready=ready))
+    return problem.replace(requests=tuple(requests))
+
+
 def hindsight_plan(problem: Problem, params: DynamicParams, rng: np.random.Generator) -> tuple[Solution, Report]:
     """The full-information plan of the dynamic ``problem`` (see the module docstring) and its checker report."""
     everything = problem.replace(requests=tuple(dataclasses.replace(r, reveal=0.0) for r in problem.requests))
     variants = [everything]
+    released = released_windows(problem)
+    if any(a.ready != b.ready for a, b in zip(released.requests, everything.requests, strict=True)):
+        variants.append(released)
     if problem.fleet.max_trips > 1:
         # one trip per AMR is also a valid plan; the search prices the fleet exactly only in that case
         # (one trip per AMR may need more AMRs than the multi-trip fleet limit: up to one per request)
         single = dataclasses.replace(everything.fleet, max_trips=1,
                                      max_vehicles=max(everything.fleet.max_vehicles, everything.n_requests))
-        variants.append(everything.replace(fleet=single))
+        variants += [variant.replace(fleet=single) for variant in variants]
     best: tuple[Solution, Report] | None = None
     for variant in variants:
         for stream in rng.spawn(params.hindsight_restarts):

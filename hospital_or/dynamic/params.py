@@ -41,6 +41,21 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # dearer than greedy 7,584
                                      # (the figures above predate the known routing's own stream and
                                      # forecast_priority = 3; see those for today's)
+    ample_day_slack = 0.15           # a day is time-ample when the forecast plans' AMRs are back, on average, at
+                                     # least this share of the day before its end (StagePlan.day_slack; 1.0 =
+                                     # never): then the "above" / "max" check buys no spare, and planned trips
+                                     # leave with ample_departure_share instead of departure_slack_share. Why: in
+                                     # C1 no day denied a request, time is not short, and the spare only added
+                                     # c_p (C1 fleet 10.9 vs hindsight 10.0); in R1 / RC1 every route runs to the
+                                     # horizon and the spare cuts denials. 3 seeds x 29 Necula 0.5 files: day_slack
+                                     # C1 0.10-0.25 (mean 0.18), R1 0.04-0.14, RC1 0.06-0.145, so at 0.15 only C1
+                                     # days are ample (18 of 27); rules gap % 11.43 (1.0) -> 10.64 (C1 12.4 ->
+                                     # 9.8, R1 / RC1 unchanged); the check off on every day: 13.27 (R1 8.9 ->
+                                     # 13.4, RC1 14.2 -> 16.6). The threshold was read off these files (0.12-0.16
+                                     # gave 10.55-10.84 when replayed from those runs); RC1 days reach 0.145
+    ample_departure_share = 0.0      # departure_slack_share of a time-ample day (leave as soon as possible: waiting
+                                     # room is not needed when time is ample). With ample_day_slack 0.15: 0.25 ->
+                                     # 0.0, rules gap 10.64 -> 10.56 % (C1 9.8 -> 9.5)
     max_trips = 0                    # trips per AMR and day (0 = the instance's value; Solomon files: 1)
     reservation = [0, 1, 1]          # r_p: an idle AMR takes a priority-p request only if more than r_p are idle
     repair = true                    # after every accepted request, and before any denial, a relocate descent over
@@ -55,7 +70,7 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # 2-3 consecutive pending requests (Or-opt) next to their nearest pending requests
                                      # (29 Necula 0.5 files: rules 15.43 -> 15.39 %, greedy 16.20 -> 15.79 %, but
                                      # decision p99 4.2 -> 8.2 ms, close to the 10 ms target: off by default)
-    repair_ruin = 20                 # the repair also runs this many ruin-and-recreate steps over the pending parts
+    repair_ruin = 90                 # the repair also runs this many ruin-and-recreate steps over the pending parts
                                      # (the rules+reopt step: 2-8 neighbouring pending requests out, back in at their
                                      # cheapest positions, kept when cheaper), then relocates again; re-optimisation
                                      # time, not decision time (all policies; 0 = off). With stage1_routes = "known",
@@ -65,7 +80,13 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
                                      # 10 -> 20 with common random numbers, 3 seeds x 29 files: rules 13.76 /
                                      # 13.26 / 13.20 -> 13.65 / 12.27 / 12.64 % (pooled 13.41 -> 12.85), rules
                                      # cheaper than greedy on each seed (7,350 vs 7,836 pooled); re-optimisation
-                                     # p99 98 ms, decision times unchanged (median 0.07 ms, p99 0.16 ms)
+                                     # p99 98 ms, decision times unchanged (median 0.07 ms, p99 0.16 ms).
+                                     # 20 -> 60 -> 90 with the time-ample days and the release-aware hindsight,
+                                     # 3 seeds x 29 files: rules 10.56 -> 9.88 -> 9.57 % (by seed 11.38 / 10.50 /
+                                     # 9.79 -> 10.30 / 9.11 / 10.23 -> 9.75 / 8.79 / 10.18; RC1 14.2 -> 12.1 ->
+                                     # 12.7, R1 8.9 -> 8.6 -> 8.3, C1 9.5 -> 9.6 -> 8.5), greedy 12.63 -> 11.67
+                                     # -> 12.70, rules cheaper than greedy on each seed; re-optimisation p99 126 ms
+                                     # (max 202 ms) at 90, decision times unchanged
     make_room = 100                  # before a denial (after the repair): ruin-and-recreate attempts around the
                                      # request that would be denied (0 = off; all policies)
     make_room_deny = true            # rules: a make_room attempt may deny removed requests of lower priority that
@@ -121,8 +142,7 @@ Every default below is a placeholder of spec 3.2 [R] in Solomon units (**not** f
     hindsight_iterations = 1500      # tabu iterations of the hindsight (full-information) plan (a strong
                                      # reference: 300 iterations left it 4-6 % higher on R1/RC1 files)
     hindsight_restarts = 3           # independent tabu searches of the hindsight plan (each variant), the cheapest
-                                     # kept (on hospital_small one search gives 812.8 or 445.1 depending on the
-                                     # stream: after the plan is delayed for the reveal times the result is bimodal)
+                                     # kept
 
 The reservation thresholds are clipped to the safety stock bought (``r_p <= s`` after the morning check, spec
 3.4) when a policy is built, and ``r_1`` is always 0: an urgent request may take the last idle AMR.
@@ -153,6 +173,8 @@ class DynamicParams(TomlParams, section="dynamic"):
     safety_stock: int = 0
     safety_check_scenarios: int = 5
     safety_check_rule: str = "above"
+    ample_day_slack: float = 0.15
+    ample_departure_share: float = 0.0
     max_trips: int = 0
     reservation: tuple[int, int, int] = (0, 1, 1)
     repair: bool = True
@@ -161,7 +183,7 @@ class DynamicParams(TomlParams, section="dynamic"):
     make_room_deny: bool = True
     repair_or_opt: bool = False
     repair_exchange: bool = True
-    repair_ruin: int = 20
+    repair_ruin: int = 90
     reopt_interval: float = 0.0
     reopt_iterations: int = 40
     reopt_seconds: float = 1.0
@@ -195,6 +217,10 @@ class DynamicParams(TomlParams, section="dynamic"):
             raise ValueError(f"assign_priorities {self.assign_priorities!r} not understood (auto, always, never)")
         if self.busy_share < 0:
             raise ValueError(f"busy_share must be >= 0, got {self.busy_share}")
+        if not 0.0 <= self.ample_day_slack <= 1.0:
+            raise ValueError(f"ample_day_slack must be in [0, 1], got {self.ample_day_slack}")
+        if not 0.0 <= self.ample_departure_share <= 1.0:
+            raise ValueError(f"ample_departure_share must be in [0, 1], got {self.ample_departure_share}")
         if not 0.0 <= self.departure_slack_share <= 1.0:
             raise ValueError(f"departure_slack_share must be in [0, 1], got {self.departure_slack_share}")
         if self.forecast not in ("resample", "none"):

@@ -139,6 +139,7 @@ class DynamicResult:
             "reservation": list(self.params.effective_reservation()) if self.policy != "greedy" else [0, 0, 0],
             "m1": self.stage1.amrs,
             "check_fleets": list(self.stage1.check_fleets),
+            "day_slack": finite_or_none(self.stage1.day_slack),
             "fleet": self.fleet,
             "revealed": self.revealed,
             "dynamic": sum(1 for r in self.problem.requests if r.reveal > self.problem.depot.ready),
@@ -227,6 +228,8 @@ def run_dynamic(
     prior_solution = plan.solution
     spare = plan.safety_stock(params)  # s: params.safety_stock, adjusted by the morning fleet check (safety_check_rule)
     run_params = params.replace(safety_stock=spare)  # the reservation thresholds are clipped to the s bought
+    if plan.time_ample(params):  # time is not short today: planned trips leave with less slack held back
+        run_params = run_params.replace(departure_slack_share=params.ample_departure_share)
     if fleet is None:
         fleet = max(1, plan.amrs + spare)  # M = m1 + s (at least one AMR is purchased)
     elif fleet < len(prior_solution.amrs):
@@ -237,7 +240,7 @@ def run_dynamic(
     pol = (make_dynamic(policy, run_params, rng=np.random.default_rng([seed, 2])) if isinstance(policy, str)
            else policy)
     tic = time.perf_counter()
-    prior = lazy_plan(model, prior_solution, params.departure_slack_share)
+    prior = lazy_plan(model, prior_solution, run_params.departure_slack_share)
     sim = simulate(model, prior, pol, rng=np.random.default_rng(seed),
                    config=SimulationConfig(chargers_per_station=None, elevator_cars=None, n_amrs=fleet))
     timing["simulation"] = time.perf_counter() - tic

@@ -82,19 +82,25 @@ def simulate_trip(trip, depart, soc0, D, T, TV, E, node, battery, min_soc, recha
 
 
 @njit(cache=True)
+def _lateness_measure(trip, depart, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z, soft):
+    """Time violation of ``trip`` leaving at ``depart``, plus its lateness cost when windows are soft."""
+    res = simulate_trip(trip, depart, battery, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z, soft)
+    return res[T_TIME_VIOL] + (res[T_LCOST] if soft else 0.0)
+
+
+@njit(cache=True)
 def latest_departure(trip, tol, D, T, TV, E, node, battery, min_soc, recharge_rate, t0, horizon, z, soft):
-    """Bisection for the latest departure adding no time violation (violation is monotone in the departure)."""
-    base = simulate_trip(trip, t0, battery, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z,
-                         soft)[T_TIME_VIOL]
+    """Bisection for the latest departure adding no time violation, and no lateness when windows are soft (both
+    are monotone in the departure)."""
+    base = _lateness_measure(trip, t0, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z, soft)
     lo = t0
     hi = horizon
-    if simulate_trip(trip, hi, battery, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z,
-                     soft)[T_TIME_VIOL] <= base + tol:
+    if _lateness_measure(trip, hi, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z,
+                         soft) <= base + tol:
         return hi
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        viol = simulate_trip(trip, mid, battery, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z,
-                             soft)[T_TIME_VIOL]
+        viol = _lateness_measure(trip, mid, D, T, TV, E, node, battery, min_soc, recharge_rate, horizon, z, soft)
         if viol <= base + tol:
             lo = mid
         else:
@@ -135,12 +141,16 @@ class TripSimulator:
             self.min_soc, float(self.arrays.recharge_rate), self.t0, self.horizon, self.z, self.soft))
 
 
-def assign_trips(trips: list[list[int]], sim: TripSimulator, tol: float = 1e-6) -> list[list[int]]:
+def assign_trips(trips: list[list[int]], sim: TripSimulator, tol: float = 1e-6,
+                 lateness_cap: float | None = None) -> list[list[int]]:
     """Pack trips onto AMRs; returns, per AMR, the indices (into ``trips``) of its trips in running order.
 
     A trip is chained after an AMR's last trip only if the exact simulation of the chained trip (departure
     ``max(start of day, previous return quantile + turnaround + depot recharge)``, carried-over state of charge
     without depot charging) has no more time or battery violation than the trip alone at the start of the day.
+    With soft time windows the lateness a chaining adds is priced too: the trip goes to the AMR where it adds the
+    least lateness cost (the one that becomes free latest among equals), and to a new AMR when even that exceeds
+    ``lateness_cap`` (default: the fixed cost of an AMR) while the fleet limit allows one more AMR.
     """
     a = sim.arrays
     if not trips:
@@ -153,20 +163,28 @@ def assign_trips(trips: list[list[int]], sim: TripSimulator, tol: float = 1e-6) 
     amrs: list[list[int]] = []
     free_at: list[float] = []
     soc_at: list[float] = []
+    soft = sim.soft
+    cap = a.fixed_cost if lateness_cap is None else lateness_cap
     for k in order:
         best = -1
         best_free = -math.inf
+        best_extra = math.inf
         best_res = None
         for idx in range(len(amrs)):
-            if len(amrs[idx]) >= a.max_trips or free_at[idx] > deadline[k] + tol:
+            if len(amrs[idx]) >= a.max_trips or (not soft and free_at[idx] > deadline[k] + tol):
                 continue
-            if free_at[idx] <= best_free:
+            if not soft and free_at[idx] <= best_free:
                 continue
             soc0 = sim.battery if a.depot_charging else soc_at[idx]
             res = sim.run(trips[k], max(sim.t0, free_at[idx]), soc0)
-            if (res[T_TIME_VIOL] <= alone[k][T_TIME_VIOL] + tol
-                    and res[T_BATT_VIOL] <= alone[k][T_BATT_VIOL] + tol):
-                best, best_free, best_res = idx, free_at[idx], res
+            if (res[T_TIME_VIOL] > alone[k][T_TIME_VIOL] + tol
+                    or res[T_BATT_VIOL] > alone[k][T_BATT_VIOL] + tol):
+                continue
+            extra = max(0.0, res[T_LCOST] - alone[k][T_LCOST]) if soft else 0.0
+            if extra < best_extra - tol or (extra <= best_extra + tol and free_at[idx] > best_free):
+                best, best_free, best_extra, best_res = idx, free_at[idx], extra, res
+        if best >= 0 and best_extra > tol and best_extra > cap and len(amrs) < a.max_vehicles:
+            best = -1  # the lateness of chaining costs more than one more AMR
         if best < 0:
             amrs.append([k])
             res = alone[k]
